@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Runs a real single-node Apache Kafka (KRaft) from Maven Central jars: up | down | status | jars.
+# With KAFKA_BOOTSTRAP_SERVERS set, an external broker is used and nothing is started.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+version=${KAFKA_VERSION:-3.9.1}
+port=${KAFKA_PORT:-9092}
+controller_port=${KAFKA_CONTROLLER_PORT:-9093}
+cache=${KAFKA_CACHE_DIR:-$here/.cache}/$version
+jars=$cache/jars
+data=$cache/data
+pidfile=$cache/kafka.pid
+logfile=$cache/kafka.log
+python=${PYTHON:-python3}
+
+say() { printf 'kafka: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+probe() { "$python" "$here/probe.py" "$1" 2>/dev/null; }
+
+require() {
+  command -v java >/dev/null || die "Java 17 or newer is required and was not found (Debian: apt-get install openjdk-17-jre-headless)."
+  command -v mvn >/dev/null || die "Maven is required to fetch the Kafka jars and was not found (Debian: apt-get install maven)."
+  command -v "$python" >/dev/null || die "python3 is required for the readiness probe and was not found."
+}
+
+fetch_jars() {
+  [ -f "$jars/.complete" ] && return 0
+  local profile=kafka3
+  [ "${version%%.*}" -ge 4 ] && profile=kafka4
+  say "resolving org.apache.kafka:kafka_2.13:$version from Maven Central into $jars"
+  rm -rf "$jars" && mkdir -p "$jars"
+  mvn -q -B -f "$here/pom.xml" -P"$profile" -Dkafka.version="$version" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$jars" \
+    || die "Maven could not resolve Kafka $version (see the output above)."
+  touch "$jars/.complete"
+}
+
+java_cmd() {
+  local logging="-Dlog4j.configuration=file:$here/log4j.properties"
+  [ "${version%%.*}" -ge 4 ] && logging="-Dlog4j2.configurationFile=$here/log4j2.properties"
+  java_args=(java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true "$logging" -cp "$jars/*")
+}
+
+format_once() {
+  sed -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$controller_port|g" -e "s|@DATA_DIR@|$data|g" \
+    "$here/server.properties.in" > "$cache/server.properties"
+  [ -f "$data/meta.properties" ] && return 0
+  local cluster_id
+  cluster_id=$("$python" -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode())')
+  mkdir -p "$data"
+  java_cmd
+  "${java_args[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$cache/server.properties" >>"$logfile" 2>&1 \
+    || { tail -n 30 "$logfile" >&2; die "formatting the KRaft data directory failed"; }
+}
+
+running_pid() {
+  [ -f "$pidfile" ] || return 1
+  local pid; pid=$(cat "$pidfile")
+  kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+wait_ready() {
+  local pid=$1 deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-60}))
+  until probe "127.0.0.1:$port"; do
+    kill -0 "$pid" 2>/dev/null || { tail -n 40 "$logfile" >&2; die "the broker exited during start-up (log: $logfile)"; }
+    [ $SECONDS -lt $deadline ] || { tail -n 40 "$logfile" >&2; die "no answer on 127.0.0.1:$port within ${KAFKA_START_TIMEOUT:-60}s (log: $logfile)"; }
+    sleep 0.5
+  done
+}
+
+up() {
+  if [ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
+    say "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS is set: using that broker, starting nothing"; return 0
+  fi
+  require
+  if pid=$(running_pid); then wait_ready "$pid"; say "Kafka $version already running (pid $pid) on 127.0.0.1:$port"; return 0; fi
+  if probe "127.0.0.1:$port"; then say "a broker not started by this script already answers on 127.0.0.1:$port: using it"; return 0; fi
+  mkdir -p "$cache"
+  fetch_jars
+  format_once
+  say "starting Kafka $version on 127.0.0.1:$port (log: $logfile)"
+  # setsid detaches the broker from the caller's process group, so it outlives the shell that started it.
+  java_cmd
+  setsid "${java_args[@]}" kafka.Kafka "$cache/server.properties" >>"$logfile" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+  wait_ready "$!"
+  say "ready on 127.0.0.1:$port (pid $(cat "$pidfile"))"
+}
+
+down() {
+  [ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ] && { say "external broker in use: nothing to stop"; return 0; }
+  local pid
+  pid=$(running_pid) || { rm -f "$pidfile"; say "not running"; return 0; }
+  say "stopping Kafka (pid $pid)"
+  kill -TERM "$pid"
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -0 "$pid" 2>/dev/null && { say "controlled shutdown took over 30s: killing"; kill -KILL "$pid"; }
+  rm -f "$pidfile"
+}
+
+status() {
+  local target=${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$port}
+  target=${target%%,*}
+  if probe "$target"; then say "up: $target answers (version ${version}, pid $(running_pid || echo external))"; return 0; fi
+  say "down: nothing answers on $target"; return 1
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  jars) require; mkdir -p "$cache"; fetch_jars ;;
+  *) echo "usage: $0 up|down|status|jars" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""HTTP in: verifies Intercom's signature and makes each notification durable on Kafka."""

@@ -1,0 +1,1 @@
+"""The intercom-stream command line, shared settings and topic administration."""

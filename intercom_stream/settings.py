@@ -1,0 +1,50 @@
+"""The one frozen settings object, read from the environment at the entry point."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from intercom_stream.errors import ConfigurationError
+
+DEVELOPMENT_SECRET = "intercom-stream-development-secret"  # noqa: S105 - documented for make run only
+
+
+class Settings(BaseSettings):
+    """Every knob of the system; names match the environment variables operators set."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    intercom_client_secret: SecretStr = SecretStr("")
+    intercom_access_token: SecretStr = SecretStr("")
+    intercom_api_url: str = "https://api.intercom.io"
+    ingress_host: str = "0.0.0.0"  # noqa: S104 - a webhook receiver listens on every interface
+    ingress_port: int = Field(default=8080, ge=1, le=65535)
+    ingress_instance_id: str = ""
+    ingress_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    worker_web_port: int = Field(default=6066, ge=1, le=65535)
+    worker_web_host: str = "0.0.0.0"  # noqa: S104
+    worker_app_id: str = "intercom-stream"
+    worker_datadir: str = "var/worker"
+    worker_store: str = "rocksdb://"
+    topic_partitions: int = Field(default=8, ge=1)
+    topic_replication_factor: int = Field(default=1, ge=1)
+    topic_notifications: str = "intercom.notifications"
+    topic_commands: str = "intercom.commands"
+    topic_dead_letter: str = "intercom.dead-letter"
+    log_level: str = "info"
+
+    def client_secrets(self) -> tuple[bytes, ...]:
+        """Return the configured client secrets (current first), or fail closed when none is set."""
+        raw = self.intercom_client_secret.get_secret_value()
+        secrets = tuple(part.strip().encode() for part in raw.split(","))
+        if not raw.strip() or any(not secret for secret in secrets):
+            raise ConfigurationError(
+                "INTERCOM_CLIENT_SECRET is missing or has an empty entry: refusing to run open"
+            )
+        return secrets
+
+    def bootstrap_servers(self) -> list[str]:
+        """Return the broker addresses as a list."""
+        return [part.strip() for part in self.kafka_bootstrap_servers.split(",") if part.strip()]

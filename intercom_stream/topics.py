@@ -1,0 +1,93 @@
+"""Creates the project's topics idempotently and reports any with the wrong partition count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from intercom_stream.errors import TopicError
+from intercom_stream.settings import Settings
+
+DAY_MS = 24 * 3600 * 1000
+UNKNOWN_TOPIC = 3
+TOPIC_ALREADY_EXISTS = 36
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic the system needs, with its partition count and configs."""
+
+    name: str
+    partitions: int
+    replication_factor: int
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+def topic_specs(settings: Settings) -> list[TopicSpec]:
+    """Return the topics of the system with their retention and durability configs."""
+    isr = str(min(2, settings.topic_replication_factor))
+
+    def spec(name: str, retention_days: int) -> TopicSpec:
+        configs = {"retention.ms": str(retention_days * DAY_MS), "min.insync.replicas": isr}
+        return TopicSpec(name, settings.topic_partitions, settings.topic_replication_factor, configs)
+
+    return [
+        spec(settings.topic_notifications, 7),
+        spec(settings.topic_commands, 7),
+        spec(settings.topic_dead_letter, 30),
+    ]
+
+
+async def describe_partitions(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
+    """Return the partition count of each named topic that exists."""
+    described: list[dict[str, Any]] = await admin.describe_topics(names)
+    return {
+        topic["topic"]: len(topic["partitions"])
+        for topic in described
+        if topic["error_code"] != UNKNOWN_TOPIC
+    }
+
+
+async def create_missing(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> list[str]:
+    """Create the given topics, tolerating a concurrent creator, and return those created."""
+    if not specs:
+        return []
+    new = [NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.configs) for s in specs]
+    response = await admin.create_topics(new)
+    created = []
+    for name, code, *message in response.topic_errors:
+        if code not in (0, TOPIC_ALREADY_EXISTS):
+            raise TopicError(f"creating topic {name!r} failed with error {code}: {message}")
+        if code == 0:
+            created.append(name)
+    return created
+
+
+def check_partitions(specs: list[TopicSpec], existing: dict[str, int]) -> None:
+    """Raise TopicError naming every existing topic whose partition count differs."""
+    wrong = [
+        f"{s.name} has {existing[s.name]} partitions, expected {s.partitions}"
+        for s in specs
+        if s.name in existing and existing[s.name] != s.partitions
+    ]
+    if wrong:
+        raise TopicError(
+            "; ".join(wrong) + " (faust needs equal counts; recreate the topic or set TOPIC_PARTITIONS)"
+        )
+
+
+async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> list[str]:
+    """Create every missing topic, check the existing ones, and return the names created."""
+    specs = specs if specs is not None else topic_specs(settings)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers())
+    await admin.start()
+    try:
+        existing = await describe_partitions(admin, [s.name for s in specs])
+        check_partitions(specs, existing)
+        created = await create_missing(admin, [s for s in specs if s.name not in existing])
+        check_partitions(specs, await describe_partitions(admin, [s.name for s in specs]))
+        return created
+    finally:
+        await admin.close()

@@ -1,0 +1,49 @@
+"""The Intercom webhook envelope ("notification"), parsed tolerantly of unknown fields."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Item(BaseModel):
+    """The resource a notification is about; every type keeps its unknown fields."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, coerce_numbers_to_str=True)
+
+    type: str
+    id: str | None = None
+
+
+class NotificationData(BaseModel):
+    """The `data` member of a notification."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str = "notification_event_data"
+    item: Item
+
+
+class Notification(BaseModel):
+    """An Intercom notification as delivered to the webhook endpoint."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, coerce_numbers_to_str=True)
+
+    type: Literal["notification_event"]
+    id: str | None
+    topic: str
+    app_id: str | None = None
+    created_at: int
+    delivery_attempts: int | None = None
+    first_sent_at: int | None = None
+    data: NotificationData
+
+    @property
+    def is_ping(self) -> bool:
+        """Whether this is Intercom's ping, sent when a webhook is saved."""
+        return self.topic == "ping"
+
+    def partition_key(self) -> str:
+        """Return the Kafka key: the resource id, else the notification id, else the topic."""
+        return self.data.item.id or self.id or self.topic

@@ -1,0 +1,1 @@
+"""Stream processing: faust agents that route Intercom notifications to handlers."""
