@@ -1,4 +1,4 @@
-"""Turns a verified webhook body into the Kafka record, or into a dead letter when it is not an envelope."""
+"""Turns a verified webhook body into its Kafka record, or a dead letter if it is no envelope."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from schemas import DeadLetter, Notification, RecordHeader, headers
 def notification_record(
     body: bytes, signature: str, received_at_ms: int, instance_id: str
 ) -> Record:
-    """Parse the envelope and return the record keyed by the resource id; ValidationError if not one."""
+    """Return the record keyed by the resource id; raises ValidationError if not an envelope."""
     notification = Notification.model_validate_json(body)
     return Record(
         key=notification.partition_key().encode(),

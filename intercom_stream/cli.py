@@ -34,7 +34,7 @@ def run_worker(settings: Settings, _: argparse.Namespace) -> int:
 
     from stream_app.app import create_app
 
-    worker = faust.Worker(create_app(settings), loglevel=settings.log_level)
+    worker = faust.Worker(create_app(settings), loglevel=settings.log_level, redirect_stdouts=False)
     worker.execute_from_commandline()
 
 
@@ -60,9 +60,10 @@ def run_send_test_webhook(settings: Settings, args: argparse.Namespace) -> int:
     url = args.url or f"http://127.0.0.1:{settings.ingress_port}/webhooks/intercom"
 
     async def post() -> tuple[int, str]:
-        async with aiohttp.ClientSession() as session, session.post(
-            url, data=body, headers=headers
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=body, headers=headers) as response,
+        ):
             return response.status, await response.text()
 
     status, text = asyncio.run(post())

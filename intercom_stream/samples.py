@@ -31,7 +31,9 @@ def conversation_item(conversation_id: str, contact_id: str, updated_at: int) ->
         "tags": {"type": "tag.list", "tags": []},
         "contacts": {
             "type": "contact.list",
-            "contacts": [{"type": "contact", "id": contact_id, "external_id": f"user-{contact_id}"}],
+            "contacts": [
+                {"type": "contact", "id": contact_id, "external_id": f"user-{contact_id}"}
+            ],
         },
         "source": {
             "type": "conversation",
@@ -39,13 +41,20 @@ def conversation_item(conversation_id: str, contact_id: str, updated_at: int) ->
             "delivered_as": "customer_initiated",
             "subject": "",
             "body": SAMPLE_BODY,
-            "author": {"type": "user", "id": contact_id, "name": "Ada Lovelace",
-                       "email": "ada@example.com"},
+            "author": {
+                "type": "user",
+                "id": contact_id,
+                "name": "Ada Lovelace",
+                "email": "ada@example.com",
+            },
             "attachments": [],
             "url": "https://example.com/billing",
         },
-        "conversation_parts": {"type": "conversation_part.list", "conversation_parts": [],
-                               "total_count": 0},
+        "conversation_parts": {
+            "type": "conversation_part.list",
+            "conversation_parts": [],
+            "total_count": 0,
+        },
         "statistics": {"type": "conversation_statistics", "time_to_assignment": None},
         "custom_attributes": {"plan": "pro", "region": "eu"},
     }

@@ -23,16 +23,31 @@ class Settings(BaseSettings):
     ingress_port: int = Field(default=8080, ge=1, le=65535)
     ingress_instance_id: str = ""
     ingress_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    ingress_spool_dir: str = "var/spool"
+    ingress_shutdown_timeout_seconds: float = Field(default=10.0, gt=0)
     worker_web_port: int = Field(default=6066, ge=1, le=65535)
     worker_web_host: str = "0.0.0.0"  # noqa: S104
     worker_app_id: str = "intercom-stream"
     worker_datadir: str = "var/worker"
     worker_store: str = "rocksdb://"
+    worker_reverify_signatures: bool = True
+    dedup_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=3 * 3600)
+    handler_max_attempts: int = Field(default=3, ge=1)
+    handler_backoff_seconds: float = Field(default=0.2, ge=0)
+    rules_path: str = ""
+    intercom_version: str = "2.14"
+    writer_calls_per_window: int = Field(default=1666, ge=1)
+    writer_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    writer_total_timeout_seconds: float = Field(default=20.0, gt=0)
+    writer_max_attempts: int = Field(default=6, ge=1)
+    writer_backoff_cap_seconds: float = Field(default=60.0, gt=0)
     topic_partitions: int = Field(default=8, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
     topic_notifications: str = "intercom.notifications"
     topic_commands: str = "intercom.commands"
     topic_dead_letter: str = "intercom.dead-letter"
+    topic_events_conversations: str = "intercom.events.conversations"
+    topic_events_contacts: str = "intercom.events.contacts"
     log_level: str = "info"
 
     def client_secrets(self) -> tuple[bytes, ...]:

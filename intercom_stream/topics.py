@@ -31,7 +31,9 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
 
     def spec(name: str, retention_days: int) -> TopicSpec:
         configs = {"retention.ms": str(retention_days * DAY_MS), "min.insync.replicas": isr}
-        return TopicSpec(name, settings.topic_partitions, settings.topic_replication_factor, configs)
+        return TopicSpec(
+            name, settings.topic_partitions, settings.topic_replication_factor, configs
+        )
 
     return [
         spec(settings.topic_notifications, 7),
@@ -54,7 +56,9 @@ async def create_missing(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> 
     """Create the given topics, tolerating a concurrent creator, and return those created."""
     if not specs:
         return []
-    new = [NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.configs) for s in specs]
+    new = [
+        NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.configs) for s in specs
+    ]
     response = await admin.create_topics(new)
     created = []
     for name, code, *message in response.topic_errors:
@@ -74,7 +78,8 @@ def check_partitions(specs: list[TopicSpec], existing: dict[str, int]) -> None:
     ]
     if wrong:
         raise TopicError(
-            "; ".join(wrong) + " (faust needs equal counts; recreate the topic or set TOPIC_PARTITIONS)"
+            "; ".join(wrong)
+            + " (faust needs equal counts; recreate the topic or set TOPIC_PARTITIONS)"
         )
 
 

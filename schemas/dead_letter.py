@@ -1,4 +1,4 @@
-"""A record on the dead-letter topic: why a message failed, and the message itself, byte for byte."""
+"""A record on the dead-letter topic: why a message failed, and the message, byte for byte."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ def raw_topic(app: faust.App, name: str, partitions: int) -> Any:
 
 
 def stop_consuming(exc: DeadLetterWriteError) -> None:
-    """Exit at once so the offset of the record that could not be dead-lettered is never committed."""
+    """Exit at once, so the offset of a record that was not dead-lettered is never committed."""
     log.critical("worker.stopping", reason="dead-letter write failed", error=str(exc))
     os._exit(EXIT_DEAD_LETTER_FAILED)
 

@@ -44,7 +44,9 @@ class Pipeline:
         try:
             await self._dispatch(notification, source)
         except Exception as exc:  # noqa: BLE001 - a handler may fail in any way; none may escape
-            await self._dead_letter(source, "handler", f"handler failed for {notification.topic}", exc)
+            await self._dead_letter(
+                source, "handler", f"handler failed for {notification.topic}", exc
+            )
 
     async def _dispatch(self, notification: Notification, source: Source) -> None:
         """Call every handler registered for the notification's topic."""

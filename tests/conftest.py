@@ -1,0 +1,63 @@
+"""Shared fixtures: the real Kafka broker, unique topic names and settings for each test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from intercom_stream.settings import Settings
+from intercom_stream.topics import ensure_topics
+from tests.broker import BrokerUnavailable, kafka_broker
+
+TEST_SECRET = "test-client-secret"
+
+
+@pytest.fixture(scope="session")
+def bootstrap_servers() -> Iterator[str]:
+    """A real Kafka broker for the whole session; failing, never skipping, when none can be had."""
+    try:
+        with kafka_broker() as address:
+            yield address
+    except BrokerUnavailable as exc:
+        pytest.fail(f"no Kafka broker for the integration tests: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique suffix for topic names, group ids and app ids."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Settings]:
+    """Build settings for a unit test, without a broker."""
+
+    def build(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "intercom_client_secret": TEST_SECRET,
+            "worker_datadir": str(tmp_path_factory.mktemp("worker")),
+            "worker_store": "memory://",
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return build
+
+
+@pytest.fixture
+async def kafka_settings(
+    bootstrap_servers: str, unique: str, make_settings: Callable[..., Settings]
+) -> Settings:
+    """Settings pointing at the real broker, with this test's own topics already created."""
+    settings = make_settings(
+        kafka_bootstrap_servers=bootstrap_servers,
+        topic_notifications=f"t-{unique}.notifications",
+        topic_commands=f"t-{unique}.commands",
+        topic_dead_letter=f"t-{unique}.dead-letter",
+        worker_app_id=f"app-{unique}",
+        topic_partitions=4,
+    )
+    await ensure_topics(settings)
+    return settings

@@ -1,0 +1,67 @@
+"""Bounded helpers for reading and writing the real broker in tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+
+async def consume(bootstrap: str, topic: str, count: int, timeout: float = 30.0) -> list[Any]:
+    """Read the first `count` records of a topic from the beginning, failing clearly on timeout."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while len(records) < count:
+                batch = await consumer.getmany(timeout_ms=500)
+                records.extend(r for partition in batch.values() for r in partition)
+    except TimeoutError:
+        raise AssertionError(
+            f"expected {count} records on {topic} within {timeout}s, got {len(records)}"
+        ) from None
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def consume_all(bootstrap: str, topic: str, idle: float = 2.0) -> list[Any]:
+    """Read a topic from the beginning up to its current end offsets."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = consumer.assignment()
+        while not partitions:
+            await consumer.getmany(timeout_ms=100)
+            partitions = consumer.assignment()
+        ends = await consumer.end_offsets(list(partitions))
+        records: list[Any] = []
+        async with asyncio.timeout(30):
+            while any(await consumer.position(tp) < end for tp, end in ends.items()):
+                batch = await consumer.getmany(timeout_ms=int(idle * 1000))
+                records.extend(r for partition in batch.values() for r in partition)
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def produce(
+    bootstrap: str,
+    topic: str,
+    records: Sequence[tuple[bytes | None, bytes, list[tuple[str, bytes]]]],
+) -> None:
+    """Write (key, value, headers) records and wait for every acknowledgement."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for key, value, headers in records:
+            await producer.send_and_wait(topic, value=value, key=key, headers=headers)
+    finally:
+        await producer.stop()

@@ -1,0 +1,90 @@
+"""Runs the real `intercom-stream` processes as subprocesses for integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from intercom_stream.settings import Settings
+
+
+def free_port() -> int:
+    """Return a TCP port that is free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Return the environment variables that reproduce these settings in a child process."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        raw = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+        env[name.upper()] = str(raw)
+    return env
+
+
+class Process:
+    """One `intercom-stream <command>` child process with its output in a log file."""
+
+    def __init__(self, command: str, settings: Settings, log_path: Path) -> None:
+        """Remember what to run; nothing starts until start()."""
+        self.command = command
+        self.settings = settings
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Process:
+        """Start the child process."""
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "intercom_stream", self.command],
+                env=settings_env(self.settings),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def log_tail(self, lines: int = 40) -> str:
+        """Return the last lines of the process's output."""
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+    async def wait_http(self, port: int, path: str, timeout: float = 60.0) -> None:
+        """Wait until the process answers HTTP on the port, failing with its log on timeout."""
+        url = f"http://127.0.0.1:{port}{path}"
+        try:
+            async with asyncio.timeout(timeout), aiohttp.ClientSession() as session:
+                while True:
+                    assert self.proc is not None
+                    assert self.proc.poll() is None, self.log_tail()
+                    try:
+                        async with session.get(url) as response:
+                            if response.status < 500:
+                                return
+                    except aiohttp.ClientError:
+                        pass
+                    await asyncio.sleep(0.2)
+        except TimeoutError:
+            raise AssertionError(
+                f"{self.command} did not answer {url}:\n{self.log_tail()}"
+            ) from None
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Send a signal to the process group and wait for it to end."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, sig)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
