@@ -19,13 +19,9 @@ EXIT_CONFIG = 78
 
 def run_ingress(settings: Settings, _: argparse.Namespace) -> int:
     """Serve the webhook endpoint until SIGTERM or SIGINT."""
-    from aiohttp import web
+    from ingress.main import serve
 
-    from ingress.app import create_app
-
-    app = create_app(settings)
-    web.run_app(app, host=settings.ingress_host, port=settings.ingress_port, print=None)
-    return 0
+    return serve(settings)
 
 
 def run_worker(settings: Settings, _: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from stream_app.metrics import WorkerMetrics
 from stream_app.pipeline import Pipeline
 from stream_app.router import Router
 from stream_app.source import Source
+from stream_app.writer.agent import register_writer
 
 log = structlog.get_logger("stream_app.app")
 EXIT_DEAD_LETTER_FAILED = 70
@@ -67,6 +68,7 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
         await (await dead_letters.send(key=key, value=value))
 
     pipeline = Pipeline(register_handlers(Router()), send_dead_letter, metrics)
+    register_writer(app, settings, send_dead_letter)
 
     @app.agent(notifications, name="notifications", concurrency=1)
     async def process(stream: Any) -> None:

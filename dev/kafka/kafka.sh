@@ -9,9 +9,11 @@ port=${KAFKA_PORT:-9092}
 controller_port=${KAFKA_CONTROLLER_PORT:-9093}
 cache=${KAFKA_CACHE_DIR:-$here/.cache}/$version
 jars=$cache/jars
-data=$cache/data
-pidfile=$cache/kafka.pid
-logfile=$cache/kafka.log
+# KAFKA_RUN_DIR gives a second broker (other ports) its own data, pid and log, sharing the jars.
+run=${KAFKA_RUN_DIR:-$cache}
+data=$run/data
+pidfile=$run/kafka.pid
+logfile=$run/kafka.log
 python=${PYTHON:-python3}
 
 say() { printf 'kafka: %s\n' "$*" >&2; }
@@ -45,13 +47,13 @@ java_cmd() {
 
 format_once() {
   sed -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$controller_port|g" -e "s|@DATA_DIR@|$data|g" \
-    "$here/server.properties.in" > "$cache/server.properties"
+    "$here/server.properties.in" > "$run/server.properties"
   [ -f "$data/meta.properties" ] && return 0
   local cluster_id
   cluster_id=$("$python" -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode())')
   mkdir -p "$data"
   java_cmd
-  "${java_args[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$cache/server.properties" >>"$logfile" 2>&1 \
+  "${java_args[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$run/server.properties" >>"$logfile" 2>&1 \
     || { tail -n 30 "$logfile" >&2; die "formatting the KRaft data directory failed"; }
 }
 
@@ -77,13 +79,13 @@ up() {
   require
   if pid=$(running_pid); then wait_ready "$pid"; say "Kafka $version already running (pid $pid) on 127.0.0.1:$port"; return 0; fi
   if probe "127.0.0.1:$port"; then say "a broker not started by this script already answers on 127.0.0.1:$port: using it"; return 0; fi
-  mkdir -p "$cache"
+  mkdir -p "$cache" "$run"
   fetch_jars
   format_once
   say "starting Kafka $version on 127.0.0.1:$port (log: $logfile)"
   # setsid detaches the broker from the caller's process group, so it outlives the shell that started it.
   java_cmd
-  setsid "${java_args[@]}" kafka.Kafka "$cache/server.properties" >>"$logfile" 2>&1 < /dev/null &
+  setsid "${java_args[@]}" kafka.Kafka "$run/server.properties" >>"$logfile" 2>&1 < /dev/null &
   echo $! > "$pidfile"
   wait_ready "$!"
   say "ready on 127.0.0.1:$port (pid $(cat "$pidfile"))"
