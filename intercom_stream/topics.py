@@ -39,6 +39,8 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         spec(settings.topic_notifications, 7),
         spec(settings.topic_commands, 7),
         spec(settings.topic_dead_letter, 30),
+        spec(settings.topic_events_conversations, 7),
+        spec(settings.topic_events_contacts, 7),
     ]
 
 

@@ -6,14 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-
-class Item(BaseModel):
-    """The resource a notification is about; every type keeps its unknown fields."""
-
-    model_config = ConfigDict(extra="allow", frozen=True, coerce_numbers_to_str=True)
-
-    type: str
-    id: str | None = None
+from schemas.items import AnyItem, ContactTag
 
 
 class NotificationData(BaseModel):
@@ -22,7 +15,7 @@ class NotificationData(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     type: str = "notification_event_data"
-    item: Item
+    item: AnyItem
 
 
 class Notification(BaseModel):
@@ -45,5 +38,12 @@ class Notification(BaseModel):
         return self.topic == "ping"
 
     def partition_key(self) -> str:
-        """Return the Kafka key: the resource id, else the notification id, else the topic."""
-        return self.data.item.id or self.id or self.topic
+        """Return the Kafka key: the resource id, else the notification id, else the topic.
+
+        A contact_tag has no id of its own; its resource is the contact, so tag notifications
+        share the contact's partition and its projection stays ordered.
+        """
+        item = self.data.item
+        if isinstance(item, ContactTag) and item.contact.id:
+            return item.contact.id
+        return item.id or self.id or self.topic

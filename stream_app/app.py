@@ -1,21 +1,25 @@
-"""Wires the faust application: topics, the notification agent and the worker's web pages."""
+"""Wires the faust application: topics, tables, the notification agent and the web pages."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import faust
 import structlog
-from prometheus_client import generate_latest
 
 from intercom_stream.settings import Settings
-from stream_app.dead_letters import DeadLetterWriteError
+from stream_app.dead_letters import DeadLetterWriteError, Send
+from stream_app.dedup import Deduplicator
 from stream_app.handlers import register_handlers
 from stream_app.metrics import WorkerMetrics
-from stream_app.pipeline import Pipeline
+from stream_app.pipeline import Pipeline, RetryPolicy
 from stream_app.router import Router
+from stream_app.rules import load_rules
+from stream_app.sink import OutputSink, Publish
 from stream_app.source import Source
+from stream_app.views import register_views
 from stream_app.writer.agent import register_writer
 
 log = structlog.get_logger("stream_app.app")
@@ -33,6 +37,7 @@ def create_faust_app(settings: Settings) -> faust.App:
         topic_replication_factor=settings.topic_replication_factor,
         web_host=settings.worker_web_host,
         web_port=settings.worker_web_port,
+        canonical_url=f"http://127.0.0.1:{settings.worker_web_port}",
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         autodiscover=False,
@@ -51,35 +56,96 @@ def raw_topic(app: faust.App, name: str, partitions: int) -> Any:
     )
 
 
+def json_table(app: faust.App, name: str, partitions: int) -> Any:
+    """Return a changelog-backed table keyed by raw string ids with JSON values."""
+    schema = faust.Schema(key_type=str, key_serializer="raw", value_serializer="json")
+    return app.Table(name, schema=schema, partitions=partitions)
+
+
+def publisher(topic: Any) -> Publish:
+    """Return a function that sends to the topic and hands back the ack future unawaited."""
+
+    async def publish(key: bytes, value: bytes) -> Any:
+        return await topic.send(key=key, value=value)
+
+    return publish
+
+
+def dead_letter_sender(topic: Any) -> Send:
+    """Return a function that sends a dead letter and waits for its acknowledgement."""
+
+    async def send(key: bytes | None, value: bytes) -> None:
+        await (await topic.send(key=key, value=value))
+
+    return send
+
+
 def stop_consuming(exc: DeadLetterWriteError) -> None:
     """Exit at once, so the offset of a record that was not dead-lettered is never committed."""
     log.critical("worker.stopping", reason="dead-letter write failed", error=str(exc))
     os._exit(EXIT_DEAD_LETTER_FAILED)
 
 
+@dataclass(frozen=True)
+class Tables:
+    """The worker's changelog-backed tables."""
+
+    dedup: Any
+    conversations: Any
+    contacts: Any
+
+    @classmethod
+    def create(cls, app: faust.App, partitions: int) -> Tables:
+        """Declare the tables on the app, each with as many partitions as the source topic."""
+        return cls(
+            json_table(app, "dedup", partitions),
+            json_table(app, "conversations", partitions),
+            json_table(app, "contacts", partitions),
+        )
+
+
+def build_pipeline(
+    app: faust.App, settings: Settings, metrics: WorkerMetrics, tables: Tables
+) -> Pipeline:
+    """Return the pipeline with its topics, tables, rules and retry policy."""
+    parts = settings.topic_partitions
+    sink = OutputSink(
+        commands=publisher(raw_topic(app, settings.topic_commands, parts)),
+        events={
+            "conversations": publisher(raw_topic(app, settings.topic_events_conversations, parts)),
+            "contacts": publisher(raw_topic(app, settings.topic_events_contacts, parts)),
+        },
+        conversations=tables.conversations,
+        contacts=tables.contacts,
+    )
+    return Pipeline(
+        router=register_handlers(Router(), load_rules(settings.rules_path)),
+        sink=sink,
+        send_dead_letter=dead_letter_sender(raw_topic(app, settings.topic_dead_letter, parts)),
+        metrics=metrics,
+        secrets=settings.client_secrets() if settings.worker_reverify_signatures else None,
+        retry=RetryPolicy(settings.handler_max_attempts, settings.handler_backoff_seconds),
+    )
+
+
 def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faust.App:
-    """Return the worker's faust App with its agent and web pages registered."""
+    """Return the worker's faust App with its agents, tables and web pages registered."""
     app = create_faust_app(settings)
     metrics = metrics or WorkerMetrics()
+    tables = Tables.create(app, settings.topic_partitions)
+    pipeline = build_pipeline(app, settings, metrics, tables)
     notifications = raw_topic(app, settings.topic_notifications, settings.topic_partitions)
-    dead_letters = raw_topic(app, settings.topic_dead_letter, settings.topic_partitions)
 
-    async def send_dead_letter(key: bytes | None, value: bytes) -> None:
-        await (await dead_letters.send(key=key, value=value))
-
-    pipeline = Pipeline(register_handlers(Router()), send_dead_letter, metrics)
-    register_writer(app, settings, send_dead_letter)
-
-    @app.agent(notifications, name="notifications", concurrency=1)
+    # One actor per partition: a handler retrying with backoff holds only its own partition.
+    @app.agent(notifications, name="notifications", isolated_partitions=True)
     async def process(stream: Any) -> None:
+        dedup = Deduplicator(tables.dedup, settings.dedup_ttl_seconds)
         async for event in stream.events():
             try:
-                await pipeline.handle(Source.from_message(event.message))
+                await pipeline.handle(Source.from_message(event.message), dedup)
             except DeadLetterWriteError as exc:
                 stop_consuming(exc)
 
-    @app.page("/metrics")
-    async def metrics_page(view: Any, request: Any) -> Any:
-        return view.text(generate_latest(metrics.registry).decode(), content_type="text/plain")
-
+    register_views(app, metrics, tables.conversations, tables.contacts)
+    register_writer(app, settings, pipeline.send_dead_letter)
     return app

@@ -23,6 +23,18 @@ class WorkerMetrics:
             ["topic"],
             registry=self.registry,
         )
+        self.duplicates = Counter(
+            "intercom_stream_notifications_duplicate",
+            "Redelivered notifications skipped by dedup, by Intercom topic.",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.retries = Counter(
+            "intercom_stream_handler_retries",
+            "Handler attempts that failed and were retried, by topic.",
+            ["topic"],
+            registry=self.registry,
+        )
         self.dead_lettered = Counter(
             "intercom_stream_dead_letters",
             "Messages written to the dead-letter topic, by stage.",

@@ -2,66 +2,150 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import structlog
 from pydantic import ValidationError
 
-from schemas import Notification
+from ingress.signature import verify
+from intercom_stream.errors import PoisonMessageError, SignatureError
+from schemas import Notification, headers
 from schemas.dead_letter import Stage
-from stream_app.dead_letters import Send, dead_letter, write_dead_letter
+from stream_app.catalog import canonical_topic
+from stream_app.dead_letters import DeadLetterWriteError, Send, dead_letter, write_dead_letter
+from stream_app.dedup import Deduplicator
 from stream_app.metrics import WorkerMetrics
+from stream_app.outputs import Output
 from stream_app.router import HandlerContext, Router
+from stream_app.sink import OutputSink
 from stream_app.source import Source
 
 log = structlog.get_logger("stream_app.pipeline")
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a failing handler is tried, and how long to wait between tries."""
+
+    max_attempts: int = 3
+    backoff_seconds: float = 0.2
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    def delay(self, attempt: int) -> float:
+        """Return the wait after the given failed attempt (exponential)."""
+        return float(self.backoff_seconds * 2 ** (attempt - 1))
+
+
+class HandlerFailed(Exception):
+    """Every attempt of a notification's handlers failed; carries the last error."""
+
+    def __init__(self, error: Exception, attempts: int) -> None:
+        """Keep the last error and the number of attempts."""
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.error = error
+        self.attempts = attempts
+
+
+@dataclass
 class Pipeline:
-    """Parses, routes and handles records; failures become dead letters."""
+    """Verifies, parses, deduplicates, routes and handles records; failures become dead letters."""
 
-    def __init__(
-        self,
-        router: Router,
-        send_dead_letter: Send,
-        metrics: WorkerMetrics,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        """Keep the router, the dead-letter sender, the metrics and the clock."""
-        self._router = router
-        self._send_dead_letter = send_dead_letter
-        self._metrics = metrics
-        self._clock = clock
+    router: Router
+    sink: OutputSink
+    send_dead_letter: Send
+    metrics: WorkerMetrics
+    secrets: tuple[bytes, ...] | None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    clock: Callable[[], float] = time.time
+    _unknown_logged: set[str] = field(default_factory=set)
 
-    async def handle(self, source: Source) -> None:
+    async def handle(self, source: Source, dedup: Deduplicator) -> None:
         """Process one record; any failure is dead-lettered and the partition moves on."""
         try:
-            notification = Notification.model_validate_json(source.value)
+            await self.process(source, dedup)
+        except DeadLetterWriteError:
+            raise
+        except Exception as exc:
+            log.exception("pipeline.unexpected_error", offset=source.offset)
+            await self.dead_letter(source, "handler", "unexpected error in the pipeline", exc, 1)
+
+    async def process(self, source: Source, dedup: Deduplicator) -> None:
+        """Verify, parse, deduplicate, handle and publish one record."""
+        dedup.settle()
+        try:
+            notification = self.parse(source)
+        except SignatureError as exc:
+            await self.dead_letter(source, "verify", "signature does not verify", exc, 1)
+            return
         except ValidationError as exc:
-            await self._dead_letter(source, "parse", "not an Intercom notification envelope", exc)
+            await self.dead_letter(source, "parse", "not an Intercom notification envelope", exc, 1)
+            return
+        if self.is_duplicate(notification, source, dedup):
             return
         try:
-            await self._dispatch(notification, source)
-        except Exception as exc:  # noqa: BLE001 - a handler may fail in any way; none may escape
-            await self._dead_letter(
-                source, "handler", f"handler failed for {notification.topic}", exc
-            )
-
-    async def _dispatch(self, notification: Notification, source: Source) -> None:
-        """Call every handler registered for the notification's topic."""
-        handlers = self._router.lookup(notification.topic)
-        if not handlers:
-            self._metrics.unhandled.labels(notification.topic).inc()
+            outputs = await self.run_handlers(notification, source)
+        except HandlerFailed as failed:
+            reason = f"handler failed for {notification.topic}"
+            await self.dead_letter(source, "handler", reason, failed.error, failed.attempts)
             return
-        ctx = HandlerContext(key=source.key, partition=source.partition, offset=source.offset)
-        for handler in handlers:
-            await handler(notification, ctx)
-        self._metrics.handled.labels(notification.topic).inc()
+        acks = await self.sink.publish(outputs)
+        if notification.id:
+            dedup.track(notification.id, acks)
 
-    async def _dead_letter(self, source: Source, stage: Stage, reason: str, exc: Exception) -> None:
-        """Write the record to the dead-letter topic and count it."""
-        letter = dead_letter(source, stage, reason, exc, 1, int(self._clock() * 1000))
-        await write_dead_letter(self._send_dead_letter, letter)
-        self._metrics.dead_lettered.labels(stage).inc()
+    def parse(self, source: Source) -> Notification:
+        """Re-verify the signature (when configured) and parse the envelope."""
+        if self.secrets is not None:
+            signature = source.header(headers.SIGNATURE)
+            values = [signature.decode(errors="replace")] if signature is not None else []
+            verify(values, source.value, self.secrets)
+        return Notification.model_validate_json(source.value)
+
+    def is_duplicate(self, notification: Notification, source: Source, dedup: Deduplicator) -> bool:
+        """Whether the notification was already handled (replays bypass the check on purpose)."""
+        if notification.id is None or source.header(headers.REPLAY) == b"true":
+            return False
+        if dedup.seen(notification.id):
+            self.metrics.duplicates.labels(notification.topic).inc()
+            return True
+        return False
+
+    async def run_handlers(self, notification: Notification, source: Source) -> list[Output]:
+        """Run the topic's handlers, retrying transient failures; raise HandlerFailed at the end."""
+        topic = canonical_topic(notification.topic)
+        handlers = self.router.lookup(topic)
+        if not handlers:
+            self.count_unknown(topic)
+            return []
+        ctx = HandlerContext(topic, source.key, source.partition, source.offset)
+        for attempt in range(1, self.retry.max_attempts + 1):
+            try:
+                outputs = [out for handler in handlers for out in await handler(notification, ctx)]
+            except Exception as exc:
+                if attempt == self.retry.max_attempts or isinstance(exc, PoisonMessageError):
+                    raise HandlerFailed(exc, attempt) from exc
+                self.metrics.retries.labels(topic).inc()
+                await self.retry.sleep(self.retry.delay(attempt))
+            else:
+                self.metrics.handled.labels(notification.topic).inc()
+                log.debug("notification.handled", topic=topic, notification_id=notification.id)
+                return outputs
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def count_unknown(self, topic: str) -> None:
+        """Count a notification without handlers; log each such topic once."""
+        self.metrics.unhandled.labels(topic).inc()
+        if topic not in self._unknown_logged:
+            self._unknown_logged.add(topic)
+            log.info("topic.unhandled", topic=topic)
+
+    async def dead_letter(
+        self, source: Source, stage: Stage, reason: str, exc: Exception, attempts: int
+    ) -> None:
+        """Write the record to the dead-letter topic (waiting for the ack) and count it."""
+        letter = dead_letter(source, stage, reason, exc, attempts, int(self.clock() * 1000))
+        await write_dead_letter(self.send_dead_letter, letter)
+        self.metrics.dead_lettered.labels(stage).inc()
         log.warning("record.dead_lettered", stage=stage, reason=reason, offset=source.offset)

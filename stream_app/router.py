@@ -5,21 +5,22 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from schemas import Notification
+from stream_app.outputs import Output
 
 
 @dataclass(frozen=True)
 class HandlerContext:
     """What a handler may know about the record it handles."""
 
+    topic: str
     key: bytes | None
     partition: int
     offset: int
 
 
-Handler = Callable[[Notification, HandlerContext], Awaitable[Sequence[Any]]]
+Handler = Callable[[Notification, HandlerContext], Awaitable[Sequence[Output]]]
 
 
 class Router:

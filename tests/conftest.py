@@ -56,6 +56,8 @@ async def kafka_settings(
         topic_notifications=f"t-{unique}.notifications",
         topic_commands=f"t-{unique}.commands",
         topic_dead_letter=f"t-{unique}.dead-letter",
+        topic_events_conversations=f"t-{unique}.events.conversations",
+        topic_events_contacts=f"t-{unique}.events.contacts",
         worker_app_id=f"app-{unique}",
         topic_partitions=4,
     )

@@ -63,7 +63,11 @@ async def test_webhook_reaches_the_worker_handler(kafka_settings: Settings, tmp_
                 await asyncio.sleep(0.1)  # polling interval; the loop bounds the wait to 30 s
             else:
                 raise AssertionError(f"worker never handled it:\n{worker.log_tail()}")
-        assert "notification.handled" in worker.log_tail(400)
+            async with session.get(
+                f"http://127.0.0.1:{settings.worker_web_port}/conversations/215470312"
+            ) as response:
+                assert response.status == 200
+                assert (await response.json())["last_topic"] == "conversation.admin.closed"
     finally:
         ingress.kill()
         worker.kill()

@@ -1,0 +1,69 @@
+"""Remembers which notifications' effects were produced, so redeliveries have no second effect."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, MutableMapping, Sequence
+from typing import Any
+
+
+class Deduplicator:
+    """Notification ids marked done in a changelog-backed table, each for `ttl_seconds`.
+
+    An id is marked done only once every output of its notification was acknowledged by
+    Kafka; until then it is pending, and redeliveries arriving meanwhile count as duplicates.
+    """
+
+    def __init__(
+        self,
+        table: MutableMapping[str, Any],
+        ttl_seconds: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Keep the table of done ids (id -> ms marked), the TTL and the clock."""
+        self._table = table
+        self._ttl_ms = int(ttl_seconds * 1000)
+        self._clock = clock
+        self._pending: deque[tuple[str, Sequence[Any]]] = deque()
+        self._pending_ids: set[str] = set()
+
+    def _now_ms(self) -> int:
+        """Return the clock in milliseconds."""
+        return int(self._clock() * 1000)
+
+    def seen(self, notification_id: str) -> bool:
+        """Whether the id is pending, or was marked done less than the TTL ago."""
+        if notification_id in self._pending_ids:
+            return True
+        marked = self._table.get(notification_id)
+        return marked is not None and self._now_ms() - int(marked) < self._ttl_ms
+
+    def track(self, notification_id: str, acks: Sequence[Any]) -> None:
+        """Hold the id as pending until the futures of its outputs are all done."""
+        self._pending.append((notification_id, acks))
+        self._pending_ids.add(notification_id)
+        self.settle()
+
+    def settle(self) -> int:
+        """Mark done, in arrival order, every pending id whose outputs were all acknowledged."""
+        marked = 0
+        while self._pending and all(_acked(ack) for ack in self._pending[0][1]):
+            notification_id, _ = self._pending.popleft()
+            self._pending_ids.discard(notification_id)
+            self._table[notification_id] = self._now_ms()
+            marked += 1
+        return marked
+
+    @property
+    def pending(self) -> int:
+        """How many ids wait for their outputs' acknowledgements."""
+        return len(self._pending)
+
+
+def _acked(ack: Any) -> bool:
+    """Whether a send future finished successfully (a failed one never counts as done)."""
+    done = getattr(ack, "done", None)
+    if done is None:
+        return True
+    return bool(done()) and not ack.cancelled() and ack.exception() is None

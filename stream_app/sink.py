@@ -1,0 +1,72 @@
+"""Carries handler outputs out: commands and events to topics, changes to projection tables."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from typing import Any
+
+import orjson
+
+from schemas.projections import ContactState, ConversationState
+from stream_app.outputs import (
+    ContactTagChange,
+    ContactUpdate,
+    ConversationUpdate,
+    Emit,
+    Output,
+    SendCommand,
+)
+from stream_app.projections import merge_contact, merge_conversation, merge_tag
+
+# Sends one record and returns the future of its acknowledgement without waiting for it.
+Publish = Callable[[bytes, bytes], Awaitable[Any]]
+
+
+class OutputSink:
+    """Publishes outputs and applies projection changes if they are newer."""
+
+    def __init__(
+        self,
+        commands: Publish,
+        events: dict[str, Publish],
+        conversations: MutableMapping[str, Any],
+        contacts: MutableMapping[str, Any],
+    ) -> None:
+        """Keep the publishers per destination and the two projection tables."""
+        self._commands = commands
+        self._events = events
+        self._conversations = conversations
+        self._contacts = contacts
+
+    async def publish(self, outputs: Sequence[Output]) -> list[Any]:
+        """Send or apply every output; return the acknowledgement futures of the sends."""
+        acks = []
+        for output in outputs:
+            if isinstance(output, SendCommand):
+                acks.append(await self._commands(output.key.encode(), orjson.dumps(output.body)))
+            elif isinstance(output, Emit):
+                value = output.event.model_dump_json().encode()
+                acks.append(await self._events[output.stream](output.key.encode(), value))
+            else:
+                self.apply(output)
+        return acks
+
+    def apply(self, change: ConversationUpdate | ContactUpdate | ContactTagChange) -> None:
+        """Write a projection change to its table when it is newer than what the table holds."""
+        if isinstance(change, ConversationUpdate):
+            key = change.state.id
+            current = self._conversations.get(key)
+            old = ConversationState.model_validate(current) if current else None
+            if (new := merge_conversation(old, change)) is not None:
+                self._conversations[key] = new.model_dump()
+            return
+        key = change.state.id if isinstance(change, ContactUpdate) else change.contact_id
+        current = self._contacts.get(key)
+        contact = ContactState.model_validate(current) if current else None
+        merged = (
+            merge_contact(contact, change)
+            if isinstance(change, ContactUpdate)
+            else merge_tag(contact, change)
+        )
+        if merged is not None:
+            self._contacts[key] = merged.model_dump()
