@@ -30,11 +30,13 @@ class Settings(BaseSettings):
     worker_app_id: str = "intercom-stream"
     worker_datadir: str = "var/worker"
     worker_store: str = "rocksdb://"
+    worker_session_timeout_seconds: float = Field(default=30.0, ge=3)
     worker_reverify_signatures: bool = True
     dedup_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=3 * 3600)
     handler_max_attempts: int = Field(default=3, ge=1)
     handler_backoff_seconds: float = Field(default=0.2, ge=0)
     rules_path: str = ""
+    handler_plugins: str = ""
     intercom_version: str = "2.14"
     writer_calls_per_window: int = Field(default=1666, ge=1)
     writer_connect_timeout_seconds: float = Field(default=5.0, gt=0)

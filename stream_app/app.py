@@ -15,6 +15,7 @@ from stream_app.dedup import Deduplicator
 from stream_app.handlers import register_handlers
 from stream_app.metrics import WorkerMetrics
 from stream_app.pipeline import Pipeline, RetryPolicy
+from stream_app.plugins import load_plugins
 from stream_app.router import Router
 from stream_app.rules import load_rules
 from stream_app.sink import OutputSink, Publish
@@ -39,6 +40,8 @@ def create_faust_app(settings: Settings) -> faust.App:
         web_port=settings.worker_web_port,
         canonical_url=f"http://127.0.0.1:{settings.worker_web_port}",
         consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.worker_session_timeout_seconds,
+        broker_heartbeat_interval=settings.worker_session_timeout_seconds / 10,
         producer_acks=-1,
         autodiscover=False,
     )
@@ -58,15 +61,15 @@ def raw_topic(app: faust.App, name: str, partitions: int) -> Any:
 
 def json_table(app: faust.App, name: str, partitions: int) -> Any:
     """Return a changelog-backed table keyed by raw string ids with JSON values."""
-    schema = faust.Schema(key_type=str, key_serializer="raw", value_serializer="json")
+    schema: Any = faust.Schema(key_type=str, key_serializer="raw", value_serializer="json")
     return app.Table(name, schema=schema, partitions=partitions)
 
 
 def publisher(topic: Any) -> Publish:
     """Return a function that sends to the topic and hands back the ack future unawaited."""
 
-    async def publish(key: bytes, value: bytes) -> Any:
-        return await topic.send(key=key, value=value)
+    async def publish(key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
+        return await topic.send(key=key, value=value, headers=headers)
 
     return publish
 
@@ -119,7 +122,9 @@ def build_pipeline(
         contacts=tables.contacts,
     )
     return Pipeline(
-        router=register_handlers(Router(), load_rules(settings.rules_path)),
+        router=load_plugins(
+            register_handlers(Router(), load_rules(settings.rules_path)), settings.handler_plugins
+        ),
         sink=sink,
         send_dead_letter=dead_letter_sender(raw_topic(app, settings.topic_dead_letter, parts)),
         metrics=metrics,

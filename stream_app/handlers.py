@@ -6,7 +6,9 @@ import uuid
 from collections.abc import Sequence
 
 import structlog
+from pydantic import ValidationError
 
+from intercom_stream.errors import PoisonMessageError
 from schemas import Notification
 from schemas.events import ContactEvent, ConversationEvent
 from schemas.items import Contact, ContactTag, Conversation
@@ -147,7 +149,10 @@ def rule_handler(rule: Rule) -> Handler:
     """Return a handler that applies one rule and logs when it finds no contact."""
 
     async def apply(n: Notification, ctx: HandlerContext) -> Sequence[Output]:
-        command = apply_rule(rule, n)
+        try:
+            command = apply_rule(rule, n)
+        except ValidationError as exc:
+            raise PoisonMessageError(f"rule {rule.name} builds an invalid command: {exc}") from exc
         if command is None:
             log.warning("rule.no_contact", rule=rule.name, notification_id=n.id, topic=ctx.topic)
             return ()

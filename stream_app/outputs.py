@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
+from schemas.commands import CreateDataEvent
 from schemas.events import DomainEvent
 from schemas.projections import ContactState, ConversationState
 
@@ -46,9 +47,7 @@ class Emit:
 class SendCommand:
     """Publish an outbound command on the command topic, keyed by the contact identifier."""
 
-    key: str
-    command_id: str
-    body: dict[str, Any]
+    command: CreateDataEvent
 
 
 Output = ConversationUpdate | ContactUpdate | ContactTagChange | Emit | SendCommand

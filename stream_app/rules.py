@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from intercom_stream.errors import ConfigurationError
 from schemas import Notification
+from schemas.commands import CreateDataEvent, DataEvent
 from stream_app.outputs import SendCommand
 
 DEFAULT_RULES = Path(__file__).with_name("rules.toml")
@@ -100,7 +101,11 @@ def command_id(notification_id: str, rule_name: str) -> str:
 
 
 def apply_rule(rule: Rule, notification: Notification) -> SendCommand | None:
-    """Return the rule's command for this notification, or None when no contact is found."""
+    """Return the rule's command, or None when no contact is found; ValidationError if invalid.
+
+    The command is a pure function of the notification and the rule (its id and its
+    `issued_at_ms` too), so a redelivered notification produces an identical command.
+    """
     ident = next(
         ((i.field, v) for i in rule.identify if (v := first_value(notification, i.path))), None
     )
@@ -111,14 +116,18 @@ def apply_rule(rule: Rule, notification: Notification) -> SendCommand | None:
         for key, paths in rule.metadata.items()
         if (value := first_value(notification, paths)) is not None
     }
-    cid = command_id(notification.id, rule.name)
-    body = {
-        "kind": "data_event.create",
-        "command_id": cid,
-        "source": f"rule:{rule.name}",
-        "event_name": rule.event_name,
-        "created_at": notification.created_at,
-        ident[0]: str(ident[1]),
-        "metadata": metadata,
-    }
-    return SendCommand(key=str(ident[1]), command_id=cid, body=body)
+    event = DataEvent.model_validate(
+        {
+            "event_name": rule.event_name,
+            "created_at": notification.created_at,
+            ident[0]: str(ident[1]),
+            "metadata": metadata,
+        }
+    )
+    command = CreateDataEvent(
+        command_id=command_id(notification.id, rule.name),
+        source=f"rule:{rule.name}",
+        issued_at_ms=notification.created_at * 1000,
+        event=event,
+    )
+    return SendCommand(command)

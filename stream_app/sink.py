@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
-import orjson
-
+from schemas.commands import command_record
 from schemas.projections import ContactState, ConversationState
 from stream_app.outputs import (
     ContactTagChange,
@@ -18,8 +17,8 @@ from stream_app.outputs import (
 )
 from stream_app.projections import merge_contact, merge_conversation, merge_tag
 
-# Sends one record and returns the future of its acknowledgement without waiting for it.
-Publish = Callable[[bytes, bytes], Awaitable[Any]]
+# Sends one record (key, value, headers) and returns its ack future without waiting for it.
+Publish = Callable[[bytes, bytes, list[tuple[str, bytes]]], Awaitable[Any]]
 
 
 class OutputSink:
@@ -43,10 +42,10 @@ class OutputSink:
         acks = []
         for output in outputs:
             if isinstance(output, SendCommand):
-                acks.append(await self._commands(output.key.encode(), orjson.dumps(output.body)))
+                acks.append(await self._commands(*command_record(output.command)))
             elif isinstance(output, Emit):
                 value = output.event.model_dump_json().encode()
-                acks.append(await self._events[output.stream](output.key.encode(), value))
+                acks.append(await self._events[output.stream](output.key.encode(), value, []))
             else:
                 self.apply(output)
         return acks

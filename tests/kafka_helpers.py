@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -44,7 +44,7 @@ async def consume_all(bootstrap: str, topic: str, idle: float = 2.0) -> list[Any
         ends = await consumer.end_offsets(list(partitions))
         records: list[Any] = []
         async with asyncio.timeout(30):
-            while any(await consumer.position(tp) < end for tp, end in ends.items()):
+            while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
                 batch = await consumer.getmany(timeout_ms=int(idle * 1000))
                 records.extend(r for partition in batch.values() for r in partition)
         return records
@@ -65,3 +65,30 @@ async def produce(
             await producer.send_and_wait(topic, value=value, key=key, headers=headers)
     finally:
         await producer.stop()
+
+
+async def collect_until(
+    bootstrap: str,
+    topic: str,
+    done: Callable[[list[Any]], bool],
+    timeout: float = 60.0,
+    what: str = "records",
+) -> list[Any]:
+    """Read a topic from the beginning until `done(records)` holds, failing clearly on timeout."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while not done(records):
+                batch = await consumer.getmany(timeout_ms=300)
+                records.extend(r for partition in batch.values() for r in partition)
+    except TimeoutError:
+        raise AssertionError(
+            f"waited {timeout}s for {what} on {topic}; have {len(records)} records"
+        ) from None
+    finally:
+        await consumer.stop()
+    return records
