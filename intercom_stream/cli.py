@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import aiohttp
 from pydantic import ValidationError
@@ -31,7 +32,16 @@ def run_worker(settings: Settings, _: argparse.Namespace) -> int:
     from stream_app.app import create_app
 
     worker = faust.Worker(create_app(settings), loglevel=settings.log_level, redirect_stdouts=False)
-    worker.execute_from_commandline()
+    worker.execute_from_commandline()  # exits the process when the worker stops
+
+
+def run_schemas(_: Settings, args: argparse.Namespace) -> int:
+    """Write the JSON Schema of every message to a directory."""
+    from schemas.export import write_json_schemas
+
+    for path in write_json_schemas(Path(args.directory)):
+        print(path)
+    return 0
 
 
 def run_topics(settings: Settings, args: argparse.Namespace) -> int:
@@ -76,6 +86,10 @@ def parser() -> argparse.ArgumentParser:
     topics = sub.add_parser("topics", help="manage the system's topics")
     topics.add_argument("action", choices=["create"])
     topics.set_defaults(run=run_topics)
+    schemas = sub.add_parser("schemas", help="export the JSON Schemas of every message")
+    schemas.add_argument("action", choices=["export"])
+    schemas.add_argument("directory", nargs="?", default="docs/schemas")
+    schemas.set_defaults(run=run_schemas)
     test = sub.add_parser("send-test-webhook", help="send a signed sample notification")
     test.add_argument("--url", help="webhook URL (default: the local ingress)")
     test.add_argument("--topic", default="conversation.user.created")

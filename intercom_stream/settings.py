@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     writer_total_timeout_seconds: float = Field(default=20.0, gt=0)
     writer_max_attempts: int = Field(default=6, ge=1)
     writer_backoff_cap_seconds: float = Field(default=60.0, gt=0)
+    writer_max_in_flight: int = Field(default=200, ge=1)
     topic_partitions: int = Field(default=8, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
     topic_notifications: str = "intercom.notifications"
@@ -61,6 +62,13 @@ class Settings(BaseSettings):
                 "INTERCOM_CLIENT_SECRET is missing or has an empty entry: refusing to run open"
             )
         return secrets
+
+    def environment(self) -> dict[str, str]:
+        """Return the environment variables that reproduce these settings in a child process."""
+        return {
+            name.upper(): str(value.get_secret_value() if isinstance(value, SecretStr) else value)
+            for name, value in self.model_dump().items()
+        }
 
     def bootstrap_servers(self) -> list[str]:
         """Return the broker addresses as a list."""

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import faust
-import structlog
 
 from intercom_stream.settings import Settings
-from stream_app.dead_letters import DeadLetterWriteError, Send
+from stream_app.dead_letters import DeadLetterWriteError, Send, stop_consuming
 from stream_app.dedup import Deduplicator
 from stream_app.handlers import register_handlers
 from stream_app.metrics import WorkerMetrics
@@ -22,9 +20,6 @@ from stream_app.sink import OutputSink, Publish
 from stream_app.source import Source
 from stream_app.views import register_views
 from stream_app.writer.agent import register_writer
-
-log = structlog.get_logger("stream_app.app")
-EXIT_DEAD_LETTER_FAILED = 70
 
 
 def create_faust_app(settings: Settings) -> faust.App:
@@ -81,12 +76,6 @@ def dead_letter_sender(topic: Any) -> Send:
         await (await topic.send(key=key, value=value))
 
     return send
-
-
-def stop_consuming(exc: DeadLetterWriteError) -> None:
-    """Exit at once, so the offset of a record that was not dead-lettered is never committed."""
-    log.critical("worker.stopping", reason="dead-letter write failed", error=str(exc))
-    os._exit(EXIT_DEAD_LETTER_FAILED)
 
 
 @dataclass(frozen=True)

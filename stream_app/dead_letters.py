@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Awaitable, Callable
+from typing import NoReturn
+
+import structlog
 
 from schemas import DeadLetter, RecordHeader
 from schemas.dead_letter import Stage
 from stream_app.source import Source
 
 Send = Callable[[bytes | None, bytes], Awaitable[None]]
+EXIT_DEAD_LETTER_FAILED = 70
+log = structlog.get_logger("stream_app.dead_letters")
 
 
 class DeadLetterWriteError(Exception):
@@ -45,3 +51,9 @@ async def write_dead_letter(send: Send, letter: DeadLetter) -> None:
         await send(letter.source_key, letter.model_dump_json().encode())
     except Exception as exc:
         raise DeadLetterWriteError(f"dead-letter write failed: {exc!r}") from exc
+
+
+def stop_consuming(exc: BaseException) -> NoReturn:
+    """Exit at once, so no offset past an unfinished record is ever committed."""
+    log.critical("worker.stopping", reason="a record could not be finished", error=repr(exc))
+    os._exit(EXIT_DEAD_LETTER_FAILED)

@@ -46,13 +46,20 @@ class Deduplicator:
         self.settle()
 
     def settle(self) -> int:
-        """Mark done, in arrival order, every pending id whose outputs were all acknowledged."""
+        """Mark done, in arrival order, every pending id whose outputs were all acknowledged.
+
+        An id with a failed send is dropped unmarked, so a redelivery is processed again.
+        """
         marked = 0
-        while self._pending and all(_acked(ack) for ack in self._pending[0][1]):
+        while self._pending:
+            states = {_state(ack) for ack in self._pending[0][1]}
+            if "pending" in states:
+                break
             notification_id, _ = self._pending.popleft()
             self._pending_ids.discard(notification_id)
-            self._table[notification_id] = self._now_ms()
-            marked += 1
+            if "failed" not in states:
+                self._table[notification_id] = self._now_ms()
+                marked += 1
         return marked
 
     @property
@@ -61,9 +68,11 @@ class Deduplicator:
         return len(self._pending)
 
 
-def _acked(ack: Any) -> bool:
-    """Whether a send future finished successfully (a failed one never counts as done)."""
+def _state(ack: Any) -> str:
+    """Return `pending`, `acked` or `failed` for a send future (a plain value counts as acked)."""
     done = getattr(ack, "done", None)
     if done is None:
-        return True
-    return bool(done()) and not ack.cancelled() and ack.exception() is None
+        return "acked"
+    if not done():
+        return "pending"
+    return "failed" if ack.cancelled() or ack.exception() is not None else "acked"

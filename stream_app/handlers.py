@@ -122,7 +122,8 @@ async def contact_tagged(n: Notification, ctx: HandlerContext) -> Sequence[Outpu
     if not isinstance(item, ContactTag) or not item.contact.id or not item.tag.name:
         return ()
     present = ctx.topic.endswith(".created")
-    version = item.created_at or n.created_at
+    # The notification's time orders a tag's changes; a delete may carry the tag's creation time.
+    version = n.created_at
     change = ContactTagChange(item.contact.id, item.tag.name, present, version)
     kind = "contact.tag.added" if present else "contact.tag.removed"
     event = ContactEvent(

@@ -108,7 +108,7 @@ class Pipeline:
         if notification.id is None or source.header(headers.REPLAY) == b"true":
             return False
         if dedup.seen(notification.id):
-            self.metrics.duplicates.labels(notification.topic).inc()
+            self.metrics.duplicates.labels(canonical_topic(notification.topic)).inc()
             return True
         return False
 
@@ -129,7 +129,7 @@ class Pipeline:
                 self.metrics.retries.labels(topic).inc()
                 await self.retry.sleep(self.retry.delay(attempt))
             else:
-                self.metrics.handled.labels(notification.topic).inc()
+                self.metrics.handled.labels(topic).inc()
                 log.debug("notification.handled", topic=topic, notification_id=notification.id)
                 return outputs
         raise AssertionError("unreachable: the last attempt returns or raises")

@@ -23,12 +23,8 @@ def free_port() -> int:
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """Return the environment variables that reproduce these settings in a child process."""
-    env = dict(os.environ)
-    for name, value in settings.model_dump().items():
-        raw = value.get_secret_value() if hasattr(value, "get_secret_value") else value
-        env[name.upper()] = str(raw)
-    return env
+    """Return this process's environment overlaid with the settings."""
+    return {**os.environ, **settings.environment()}
 
 
 class Process:

@@ -1,12 +1,137 @@
-"""Registers the writer agent on the worker's faust app."""
+"""Registers the writer agent, its idempotency ledger and its web pages on the worker's app."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
 import faust
+import structlog
+from prometheus_client import generate_latest
 
 from intercom_stream.settings import Settings
-from stream_app.dead_letters import Send
+from stream_app.dead_letters import Send, stop_consuming
+from stream_app.source import Source
+from stream_app.writer.client import IntercomClient
+from stream_app.writer.gate import AuthGate
+from stream_app.writer.inflight import Inflight
+from stream_app.writer.limiter import RateLimiter
+from stream_app.writer.metrics import WriterMetrics
+from stream_app.writer.processor import CommandProcessor, parse
+from stream_app.writer.sender import Backoff, Sender
+
+log = structlog.get_logger("stream_app.writer.agent")
+REVOKE_POLL_SECONDS = 0.1
+
+
+@dataclass
+class Writer:
+    """The writer's long-lived parts, shared by the agent and the web pages."""
+
+    settings: Settings
+    metrics: WriterMetrics
+    gate: AuthGate
+    limiter: RateLimiter
+
+    def partitions(self, app: faust.App) -> int:
+        """Return how many command partitions this instance is assigned (-1: unknown yet)."""
+        try:
+            assigned = app.consumer.assignment()
+        except Exception:  # noqa: BLE001 - not started or rebalancing: keep the last share
+            return -1
+        return sum(1 for tp in assigned if tp.topic == self.settings.topic_commands)
+
+    def refresh_share(self, app: faust.App) -> None:
+        """Adjust the limiter to the current partition assignment."""
+        mine = self.partitions(app)
+        if mine > 0:
+            self.limiter.set_fraction(mine / self.settings.topic_partitions)
+            self.metrics.share.set(self.limiter.share)
+
+
+def build_writer(settings: Settings) -> Writer:
+    """Return the writer's parts, closed (unhealthy) from the start when no token is set."""
+    metrics = WriterMetrics()
+    gate = AuthGate(on_change=metrics.set_healthy)
+    if not settings.intercom_access_token.get_secret_value().strip():
+        gate.close("INTERCOM_ACCESS_TOKEN is empty: refusing to send")
+    return Writer(settings, metrics, gate, RateLimiter(settings.writer_calls_per_window))
+
+
+async def watch_revocations(app: faust.App, inflight: Inflight) -> None:
+    """Drop unacknowledged jobs when a rebalance suspends the stream, so it need not drain."""
+    while True:
+        await asyncio.sleep(REVOKE_POLL_SECONDS)
+        if not app.flow_control.is_active() and len(inflight):
+            log.info("writer.rebalance", dropped=inflight.drop_all())
 
 
 def register_writer(app: faust.App, settings: Settings, send_dead_letter: Send) -> None:
-    """Register the command-topic agent on the app (under construction: registers nothing yet)."""
+    """Register the command agent, the ledger table and /writer/{metrics,health} on the app."""
+    writer = build_writer(settings)
+    commands = app.topic(
+        settings.topic_commands,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.topic_partitions,
+    )
+    ledger = app.Table(
+        "writer-ledger",
+        default=None,
+        partitions=settings.topic_partitions,
+        help="Command ids Intercom accepted, with the accept time in ms.",
+    )
+
+    @app.agent(commands, name="intercom-writer", concurrency=1)
+    async def write(stream: Any) -> None:
+        async with IntercomClient(settings) as client:
+            backoff = Backoff(settings.writer_max_attempts, settings.writer_backoff_cap_seconds)
+            sender = Sender(client, writer.limiter, writer.gate, backoff, writer.metrics)
+            processor = CommandProcessor(sender, ledger, send_dead_letter, writer.metrics)
+            inflight = Inflight(settings.writer_max_in_flight, stop_consuming)
+            watcher = asyncio.create_task(watch_revocations(app, inflight))
+            try:
+                async for event in stream.noack().events():
+                    writer.refresh_share(app)
+                    await submit(inflight, processor, event)
+                    writer.metrics.in_flight.set(len(inflight))
+                    del event  # an unacked event kept alive would stall a rebalance
+            finally:
+                watcher.cancel()
+                await inflight.close()
+
+    register_pages(app, writer)
+
+
+async def submit(inflight: Inflight, processor: CommandProcessor, event: Any) -> None:
+    """Hand one command record to the in-flight window (invalid ones are dead-lettered there)."""
+    source = Source.from_message(event.message)
+    parsed = parse(source)
+    if isinstance(parsed, Exception):
+        job, contact = (lambda: processor.reject(source, parsed)), None
+    else:
+        job, contact = (lambda: processor.process(source, parsed)), parsed.contact_key()
+    await inflight.submit(event.message.tp, contact, event.ack, job)
+
+
+def register_pages(app: faust.App, writer: Writer) -> None:
+    """Expose the writer's metrics and health on the worker's web server."""
+
+    @app.page("/writer/metrics")
+    async def metrics_page(view: Any, request: Any) -> Any:
+        body = generate_latest(writer.metrics.registry).decode()
+        return view.text(body, content_type="text/plain")
+
+    @app.page("/writer/health")
+    async def health_page(view: Any, request: Any) -> Any:
+        healthy = writer.gate.is_open
+        body = {
+            "healthy": healthy,
+            "reason": writer.gate.reason or None,
+            "partitions": writer.partitions(app),
+            "window_share": writer.limiter.share,
+        }
+        return view.json(body, status=200 if healthy else 503)

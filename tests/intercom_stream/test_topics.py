@@ -34,6 +34,8 @@ async def test_create_is_idempotent(
         topic_notifications=f"n-{unique}",
         topic_commands=f"c-{unique}",
         topic_dead_letter=f"d-{unique}",
+        topic_events_conversations=f"ec-{unique}",
+        topic_events_contacts=f"ek-{unique}",
         topic_partitions=3,
     )
     created = await ensure_topics(settings)

@@ -1,0 +1,145 @@
+"""Shared pieces of the benchmarks: settings, topics, fast producing and counting on real Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from intercom_stream.settings import Settings
+from intercom_stream.topics import ensure_topics
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def bench_settings(tag: str, secret: str, partitions: int = 8, **extra: Any) -> Settings:
+    """Return settings with unique topics for one benchmark run, topics created."""
+    run = f"bench-{tag}-{uuid.uuid4().hex[:8]}"
+    settings = Settings(
+        intercom_client_secret=secret,  # type: ignore[arg-type]
+        topic_notifications=f"{run}.notifications",
+        topic_commands=f"{run}.commands",
+        topic_dead_letter=f"{run}.dead-letter",
+        topic_events_conversations=f"{run}.events.conversations",
+        topic_events_contacts=f"{run}.events.contacts",
+        worker_app_id=run,
+        topic_partitions=partitions,
+        **extra,
+    )
+    await ensure_topics(settings)
+    return settings
+
+
+async def produce_many(
+    bootstrap: str, topic: str, records: Iterable[tuple[bytes, bytes, list[tuple[str, bytes]]]]
+) -> int:
+    """Produce records with batching and wait for every acknowledgement; return the count."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=256 * 1024
+    )
+    await producer.start()
+    count, pending = 0, []
+    try:
+        for key, value, headers in records:
+            pending.append(await producer.send(topic, value=value, key=key, headers=headers))
+            count += 1
+            if len(pending) >= 5000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return count
+
+
+async def read_until(
+    bootstrap: str,
+    topic: str,
+    done: Callable[[int], bool],
+    on_record: Callable[[Any], None] = lambda record: None,
+    timeout: float = 600.0,
+) -> int:
+    """Count records of a topic from the beginning until done(count); return the count."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    await consumer.start()
+    count = 0
+    try:
+        async with asyncio.timeout(timeout):
+            while not done(count):
+                batch = await consumer.getmany(timeout_ms=500, max_records=10_000)
+                for records in batch.values():
+                    for record in records:
+                        on_record(record)
+                    count += len(records)
+    finally:
+        await consumer.stop()
+    return count
+
+
+def peak_rss_mib(pid: int) -> float:
+    """Return a process's peak resident set size (VmHWM) in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Stopwatch:
+    """Measures wall time of a block."""
+
+    def __enter__(self) -> Stopwatch:
+        """Start timing."""
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop timing."""
+        self.seconds = time.perf_counter() - self.start
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Return this process's environment overlaid with the settings."""
+    import os
+
+    return {**os.environ, **settings.environment()}
+
+
+def start_process(command: str, settings: Settings, log_path: Path) -> Any:
+    """Start `intercom-stream <command>` with the settings; output goes to log_path."""
+    import subprocess
+    import sys
+
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "intercom_stream", command],
+            env=settings_env(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+            start_new_session=True,
+        )
+
+
+def stop_process(process: Any, sig: int = 15) -> None:
+    """Signal a child's process group and wait for it."""
+    import os
+
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=30)
+        except Exception:  # noqa: BLE001 - a worker slow to stop is killed
+            os.killpg(process.pid, 9)
+            process.wait(timeout=10)

@@ -1,0 +1,135 @@
+"""Outcomes of an Intercom call as exceptions; the retry decision lives on the class.
+
+WriterError (ProcessingError)
+├── MissingTokenError             no access token configured: never send (fail closed)
+├── TransportError                no HTTP answer; retriable with backoff
+│   ├── RequestTimeoutError       connect or total timeout
+│   └── ConnectionFailedError     refused, reset, DNS, broken payload
+└── IntercomResponseError         Intercom answered with an error status
+    ├── RateLimitedError          429: retriable once the window resets (retry_after)
+    ├── ServerError               5xx: retriable with backoff
+    ├── AuthError                 401/403: halts all sending; commands are kept
+    ├── NotFoundError             404 (unknown contact): dead-letter at once
+    ├── InvalidRequestError       400/422: dead-letter at once
+    └── UnexpectedStatusError     any other status: dead-letter at once
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from intercom_stream.errors import ProcessingError
+
+
+@dataclass(frozen=True)
+class RateHeaders:
+    """The X-RateLimit-* headers of one response (None where absent or unreadable)."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset: float | None = None
+
+
+class WriterError(ProcessingError):
+    """An Intercom call did not succeed."""
+
+    retriable: bool = False
+    halts_sending: bool = False
+    retry_after: float | None = None  # unix time before which retrying is pointless
+    rate: RateHeaders | None = None
+
+
+class MissingTokenError(WriterError):
+    """INTERCOM_ACCESS_TOKEN is empty; the writer refuses to send."""
+
+    halts_sending = True
+
+
+class TransportError(WriterError):
+    """The request got no HTTP answer."""
+
+    retriable = True
+
+
+class RequestTimeoutError(TransportError):
+    """The connect or total timeout expired."""
+
+
+class ConnectionFailedError(TransportError):
+    """The connection could not be made or broke."""
+
+
+class IntercomResponseError(WriterError):
+    """Intercom answered with an error status and (usually) an `error.list` body."""
+
+    def __init__(self, status: int, body: dict[str, Any], rate: RateHeaders | None) -> None:
+        """Keep the status, Intercom's error body, its request id and the rate headers."""
+        self.status = status
+        self.body = body
+        self.request_id: str | None = body.get("request_id")
+        self.errors: list[dict[str, Any]] = list(body.get("errors") or [])
+        self.rate = rate
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """Return a one-line summary with the codes, messages and request id."""
+        details = "; ".join(
+            f"{e.get('code')}: {e.get('message')}" for e in self.errors if isinstance(e, dict)
+        )
+        return f"HTTP {self.status} ({details or 'no error body'}) request_id={self.request_id}"
+
+
+class RateLimitedError(IntercomResponseError):
+    """429: the window's budget is spent; retry once X-RateLimit-Reset has passed."""
+
+    retriable = True
+
+    def __init__(self, status: int, body: dict[str, Any], rate: RateHeaders | None) -> None:
+        """Take the retry time from X-RateLimit-Reset."""
+        super().__init__(status, body, rate)
+        self.retry_after = rate.reset if rate else None
+
+
+class ServerError(IntercomResponseError):
+    """5xx: Intercom failed; retry with backoff."""
+
+    retriable = True
+
+
+class AuthError(IntercomResponseError):
+    """401/403: the token is wrong or lacks scope; stop sending and keep the commands."""
+
+    halts_sending = True
+
+
+class NotFoundError(IntercomResponseError):
+    """404: the contact (or resource) does not exist."""
+
+
+class InvalidRequestError(IntercomResponseError):
+    """400/422: Intercom rejected the body."""
+
+
+class UnexpectedStatusError(IntercomResponseError):
+    """A status this writer has no rule for."""
+
+
+def error_for_status(
+    status: int, body: dict[str, Any], rate: RateHeaders | None
+) -> IntercomResponseError:
+    """Return the most specific error for an error status."""
+    cls: type[IntercomResponseError]
+    if status == 429:
+        cls = RateLimitedError
+    elif status >= 500:
+        cls = ServerError
+    elif status in (401, 403):
+        cls = AuthError
+    elif status == 404:
+        cls = NotFoundError
+    elif status in (400, 422):
+        cls = InvalidRequestError
+    else:
+        cls = UnexpectedStatusError
+    return cls(status, body, rate)

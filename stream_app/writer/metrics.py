@@ -1,0 +1,58 @@
+"""Prometheus metrics of the writer, in a registry of their own."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320)
+
+
+class WriterMetrics:
+    """What the writer did with commands and how Intercom answered."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        """Create the metrics in the given registry, or a new one."""
+        self.registry = registry or CollectorRegistry()
+        self.commands = Counter(
+            "intercom_writer_commands",
+            "Commands finished, by result (accepted, duplicate, dead_lettered).",
+            ["result"],
+            registry=self.registry,
+        )
+        self.calls = Counter(
+            "intercom_writer_calls",
+            "Calls made to Intercom, by outcome (accepted or the error class).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.healthy = Gauge(
+            "intercom_writer_healthy",
+            "1 while the writer may send; 0 after 401/403 or without a token.",
+            registry=self.registry,
+        )
+        self.share = Gauge(
+            "intercom_writer_window_share",
+            "Calls per 10-second window this instance allows itself.",
+            registry=self.registry,
+        )
+        self.remaining = Gauge(
+            "intercom_writer_rate_limit_remaining",
+            "The last X-RateLimit-Remaining Intercom reported.",
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "intercom_writer_in_flight",
+            "Commands consumed but not yet acknowledged.",
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "intercom_writer_produced_to_accepted_seconds",
+            "Time from a command's Kafka timestamp to Intercom accepting it.",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.healthy.set(1)
+
+    def set_healthy(self, healthy: bool) -> None:
+        """Record a health transition."""
+        self.healthy.set(1 if healthy else 0)

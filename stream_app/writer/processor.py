@@ -1,0 +1,104 @@
+"""Turns one command record into at most one accepted Intercom call, or a dead letter."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, MutableMapping
+
+import structlog
+from pydantic import ValidationError
+
+from schemas.commands import FORCE_HEADER, CreateDataEvent, parse_command
+from schemas.dead_letter import Stage
+from stream_app.dead_letters import Send, dead_letter, write_dead_letter
+from stream_app.source import Source
+from stream_app.writer.metrics import WriterMetrics
+from stream_app.writer.sender import DeliveryFailedError, Sender
+
+log = structlog.get_logger("stream_app.writer.processor")
+TRUE_VALUES = (b"1", b"true", b"yes")
+
+
+def parse(source: Source) -> CreateDataEvent | ValidationError:
+    """Return the validated command, or the validation error."""
+    try:
+        return parse_command(source.value)
+    except ValidationError as exc:
+        return exc
+
+
+def forced(source: Source, command: CreateDataEvent) -> bool:
+    """Whether the command must be sent even if the ledger has it."""
+    flag = (source.header(FORCE_HEADER) or b"").strip().lower()
+    return command.force or flag in TRUE_VALUES
+
+
+class CommandProcessor:
+    """Validates, deduplicates against the ledger, delivers and dead-letters commands."""
+
+    def __init__(
+        self,
+        sender: Sender,
+        ledger: MutableMapping[str, int],
+        send_dead_letter: Send,
+        metrics: WriterMetrics,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Keep the collaborators; the ledger maps succeeded command ids to accept times (ms)."""
+        self._sender = sender
+        self._ledger = ledger
+        self._send_dead_letter = send_dead_letter
+        self._metrics = metrics
+        self._clock = clock
+
+    async def reject(self, source: Source, error: ValidationError) -> None:
+        """Dead-letter an invalid command with its validation errors; it is never sent."""
+        reason = f"invalid command: {error.error_count()} validation error(s)"
+        await self._dead_letter(source, "validate", reason, error, 0)
+
+    async def process(self, source: Source, command: CreateDataEvent) -> None:
+        """Send a valid command once; only DeadLetterWriteError (and cancellation) escape."""
+        if command.command_id in self._ledger and not forced(source, command):
+            self._metrics.commands.labels("duplicate").inc()
+            log.info("command.duplicate", command_id=command.command_id, offset=source.offset)
+            return
+        for warning in command.style_warnings():
+            log.warning("command.style", command_id=command.command_id, advice=warning)
+        try:
+            attempts = await self._sender.deliver(command)
+        except DeliveryFailedError as failed:
+            reason = f"Intercom refused {command.kind}: {failed.error}"
+            await self._dead_letter(source, "writer", reason, failed.error, failed.attempts)
+            return
+        except Exception as exc:  # noqa: BLE001 - an unforeseen bug must not lose the command
+            await self._dead_letter(source, "writer", "unexpected writer failure", exc, 1)
+            return
+        self._accepted(source, command, attempts)
+
+    def _accepted(self, source: Source, command: CreateDataEvent, attempts: int) -> None:
+        """Record the success in the ledger and the metrics."""
+        now = self._clock()
+        try:
+            self._ledger[command.command_id] = int(now * 1000)
+        except Exception:  # Intercom accepted it; at worst a replay sends it again
+            log.exception("ledger.write_failed", command_id=command.command_id)
+        self._metrics.commands.labels("accepted").inc()
+        if source.timestamp_ms:
+            self._metrics.latency.observe(max(0.0, now - source.timestamp_ms / 1000))
+        log.debug("command.accepted", command_id=command.command_id, attempts=attempts)
+
+    async def _dead_letter(
+        self, source: Source, stage: Stage, reason: str, error: BaseException, attempts: int
+    ) -> None:
+        """Write the record to the dead-letter topic and count it."""
+        letter = dead_letter(source, stage, reason, error, attempts, int(self._clock() * 1000))
+        await write_dead_letter(self._send_dead_letter, letter)
+        self._metrics.commands.labels("dead_lettered").inc()
+        log.warning(
+            "command.dead_lettered",
+            stage=stage,
+            reason=reason,
+            attempts=attempts,
+            partition=source.partition,
+            offset=source.offset,
+        )

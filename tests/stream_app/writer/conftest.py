@@ -1,0 +1,59 @@
+"""Factories shared by the writer's tests: commands, a fake clock and a recording sleep."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from schemas.commands import CreateDataEvent
+
+_ids = itertools.count(1)
+
+
+def make_command(contact: str = "u-1", **overrides: Any) -> CreateDataEvent:
+    """Return a valid data-event command for the contact (user_id)."""
+    event = {"event_name": "placed-order", "created_at": 1_763_700_000, "user_id": contact}
+    event.update(overrides.pop("event", {}))
+    values: dict[str, Any] = {
+        "command_id": f"cmd-{next(_ids)}",
+        "source": "tests",
+        "issued_at_ms": 1_763_700_000_000,
+        "event": event,
+    }
+    values.update(overrides)
+    return CreateDataEvent.model_validate(values)
+
+
+class FakeClock:
+    """A clock that only moves when the code under test sleeps."""
+
+    def __init__(self, now: float = 1_763_700_000.0) -> None:
+        """Start at a fixed unix time aligned to a 10-second window."""
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        """Return the current fake time."""
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        """Advance the clock instead of sleeping."""
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A fake clock for limiter and retry tests."""
+    return FakeClock()
+
+
+@pytest.fixture
+def command_factory() -> Callable[..., CreateDataEvent]:
+    """Build valid commands."""
+    return make_command
