@@ -1,37 +1,49 @@
-"""Turns a verified webhook body into its Kafka record, or a dead letter if it is no envelope."""
+"""Kafka records of the ingress: notification and dead-letter records, and their spool encoding."""
 
 from __future__ import annotations
 
+import struct
 import traceback
+from dataclasses import dataclass
 
-from pydantic import ValidationError
+from ingress.envelope import Envelope
+from schemas import DeadLetter, RecordHeader, headers
 
-from ingress.writer import Record
-from schemas import DeadLetter, Notification, RecordHeader, headers
+_SIZE = struct.Struct(">I")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One Kafka record bound for a topic: key, raw value and headers."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...]
 
 
 def notification_record(
-    body: bytes, signature: str, received_at_ms: int, instance_id: str
+    topic: str, envelope: Envelope, body: bytes, signature: str, received_at_ms: int, instance: str
 ) -> Record:
-    """Return the record keyed by the resource id; raises ValidationError if not an envelope."""
-    notification = Notification.model_validate_json(body)
+    """Return the record of a notification: the raw body keyed by the resource id."""
     return Record(
-        key=notification.partition_key().encode(),
+        topic=topic,
+        key=envelope.key.encode(),
         value=body,
         headers=(
-            (headers.INTERCOM_TOPIC, notification.topic.encode()),
-            (headers.NOTIFICATION_ID, (notification.id or "").encode()),
+            (headers.INTERCOM_TOPIC, envelope.topic.encode()),
+            (headers.NOTIFICATION_ID, (envelope.notification_id or "").encode()),
             (headers.RECEIVED_AT_MS, str(received_at_ms).encode()),
             (headers.SIGNATURE, signature.encode()),
-            (headers.INGRESS_INSTANCE, instance_id.encode()),
+            (headers.INGRESS_INSTANCE, instance.encode()),
         ),
     )
 
 
-def ingress_dead_letter(
-    body: bytes, error: ValidationError, signature: str, received_at_ms: int, now_ms: int
+def dead_letter_record(
+    topic: str, body: bytes, error: Exception, signature: str, received_at_ms: int, instance: str
 ) -> Record:
-    """Return the dead-letter record for a signed body that is not an Intercom envelope."""
+    """Return the dead-letter record of a signed body that is not an Intercom envelope."""
     letter = DeadLetter(
         stage="ingress",
         reason="signed body is not an Intercom notification envelope",
@@ -39,8 +51,34 @@ def ingress_dead_letter(
         error_message=str(error),
         traceback="".join(traceback.format_exception_only(error)),
         payload=body,
-        headers=(RecordHeader(key=headers.SIGNATURE, value=signature.encode()),),
+        headers=(
+            RecordHeader(key=headers.SIGNATURE, value=signature.encode()),
+            RecordHeader(key=headers.INGRESS_INSTANCE, value=instance.encode()),
+        ),
         received_at_ms=received_at_ms,
-        failed_at_ms=now_ms,
+        failed_at_ms=received_at_ms,
     )
-    return Record(key=b"ingress", value=letter.model_dump_json().encode(), headers=())
+    return Record(topic=topic, key=b"ingress", value=letter.model_dump_json().encode(), headers=())
+
+
+def _fields(record: Record) -> list[bytes]:
+    """Return the record flattened to byte strings: topic, key, value, then header pairs."""
+    pairs = [part for name, value in record.headers for part in (name.encode(), value)]
+    return [record.topic.encode(), record.key, record.value, *pairs]
+
+
+def encode(record: Record) -> bytes:
+    """Serialise a record for the spool as length-prefixed byte strings."""
+    return b"".join(_SIZE.pack(len(part)) + part for part in _fields(record))
+
+
+def decode(payload: bytes) -> Record:
+    """Rebuild a record from its spool encoding."""
+    parts, offset = [], 0
+    while offset < len(payload):
+        (size,) = _SIZE.unpack_from(payload, offset)
+        parts.append(payload[offset + 4 : offset + 4 + size])
+        offset += 4 + size
+    topic, key, value, *rest = parts
+    pairs = tuple((rest[i].decode(), rest[i + 1]) for i in range(0, len(rest), 2))
+    return Record(topic.decode(), key, value, pairs)

@@ -1,40 +1,40 @@
-"""The webhook endpoint: verify over the raw bytes, write durably, then answer."""
+"""The webhook endpoint: check the request, verify over the raw bytes, make it durable, answer."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
 from aiohttp import web
-from pydantic import ValidationError
 
-from ingress import signature
-from ingress.records import ingress_dead_letter, notification_record
-from ingress.writer import KafkaWriter
+from ingress import envelope, signature
+from ingress.answers import REQUEST_ID_KEY
+from ingress.delivery import Delivery
+from ingress.records import Record, dead_letter_record, notification_record
+from intercom_stream.errors import PoisonMessageError
 
 log = structlog.get_logger("ingress.webhook")
+ACCEPTED = b'{"status":"accepted"}'
+DEAD_LETTERED = b'{"status":"dead-lettered"}'
 
 
 @dataclass(frozen=True)
 class Intake:
-    """What the webhook endpoint needs: secrets, limits, writers and a clock."""
+    """What the webhook endpoint needs: secrets, limits, topics, the delivery and a clock."""
 
     secrets: tuple[bytes, ...]
     instance_id: str
     max_body_bytes: int
-    notifications: KafkaWriter
-    dead_letters: KafkaWriter
+    notifications_topic: str
+    dead_letter_topic: str
+    delivery: Delivery
     clock: Callable[[], float] = time.time
 
 
 INTAKE = web.AppKey("intake", Intake)
-
-
-def json_error(status: int, code: str, message: str) -> web.Response:
-    """Return a JSON error response with a stable code and a human message."""
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
 async def head(_: web.Request) -> web.Response:
@@ -42,20 +42,87 @@ async def head(_: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
+def require_json(request: web.Request) -> None:
+    """Refuse a body that is not declared as JSON with 415."""
+    media_type = request.content_type
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise web.HTTPUnsupportedMediaType(
+            text=f"Content-Type must be application/json, got {media_type}"
+        )
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """Read the body, refusing with 413 as soon as it exceeds the limit (never buffering more)."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=declared)
+    if declared == 0:
+        return b""
+    if declared is not None:
+        try:
+            return await request.content.readexactly(declared)
+        except asyncio.IncompleteReadError as exc:
+            raise web.HTTPBadRequest(text="body shorter than its Content-Length") from exc
+    return await _read_chunked(request, limit)
+
+
+async def _read_chunked(request: web.Request, limit: int) -> bytes:
+    """Read a body of undeclared length, refusing with 413 once it passes the limit."""
+    chunks, size = [], 0
+    while chunk := await request.content.read(limit + 1 - size):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+    return b"".join(chunks)
+
+
 async def receive(request: web.Request) -> web.Response:
     """Verify, persist and acknowledge one Intercom notification."""
     intake = request.app[INTAKE]
-    body = await request.read()
+    require_json(request)
+    body = await read_body(request, intake.max_body_bytes)
     values = request.headers.getall(signature.HEADER, [])
     signature.verify(values, body, intake.secrets)
     received_at_ms = int(intake.clock() * 1000)
     try:
-        record = notification_record(body, values[0], received_at_ms, intake.instance_id)
-    except ValidationError as exc:
-        letter = ingress_dead_letter(body, exc, values[0], received_at_ms, received_at_ms)
-        await intake.dead_letters.write(letter)
-        log.warning("notification.dead_lettered", reason="not an envelope", bytes=len(body))
-        return web.json_response({"status": "dead-lettered"})
-    await intake.notifications.write(record)
-    log.info("notification.accepted", key=record.key.decode(), bytes=len(body))
-    return web.json_response({"status": "accepted"})
+        parsed = envelope.parse(body)
+    except PoisonMessageError as exc:
+        record = dead_letter_record(
+            intake.dead_letter_topic, body, exc, values[0], received_at_ms, intake.instance_id
+        )
+        return await _dead_letter(request, intake.delivery, record, len(body))
+    record = notification_record(
+        intake.notifications_topic, parsed, body, values[0], received_at_ms, intake.instance_id
+    )
+    outcome = await intake.delivery.deliver(record)
+    _log_accepted(request, parsed, outcome)
+    return web.Response(body=ACCEPTED, content_type="application/json")
+
+
+async def _dead_letter(
+    request: web.Request, delivery: Delivery, record: Record, size: int
+) -> web.Response:
+    """Make the dead letter durable and acknowledge, so Intercom does not resend it."""
+    outcome = await delivery.deliver(record)
+    log.warning(
+        "notification.dead_lettered",
+        request_id=request[REQUEST_ID_KEY],
+        reason="not an Intercom envelope",
+        bytes=size,
+        outcome=outcome,
+    )
+    return web.Response(body=DEAD_LETTERED, content_type="application/json")
+
+
+def _log_accepted(request: web.Request, parsed: envelope.Envelope, outcome: str) -> None:
+    """Log the accepted notification: debug when produced, info when spooled or a ping."""
+    level = log.debug if outcome == "produced" and not parsed.is_ping else log.info
+    level(
+        "notification.accepted",
+        request_id=request[REQUEST_ID_KEY],
+        notification_id=parsed.notification_id,
+        intercom_topic=parsed.topic,
+        key=parsed.key,
+        outcome=outcome,
+    )

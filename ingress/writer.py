@@ -1,22 +1,44 @@
-"""Writes notification records to Kafka and returns only once the broker acknowledged them."""
+"""The idempotent Kafka producer and its link: started in the background, retried until it works.
+
+aiokafka's start() raises when no broker answers; the ingress must start anyway and spool, so
+the link keeps trying in the background and exposes the producer once it is connected.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable
 
+import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    InvalidProducerIdMapping,
+    KafkaError,
+    KafkaTimeoutError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    UnknownProducerId,
+)
+
+log = structlog.get_logger("ingress.writer")
+ProducerFactory = Callable[[], AIOKafkaProducer]
+Sleep = Callable[[float], Awaitable[None]]
+RETRY_SECONDS = 1.0
+FLUSH_SECONDS = 5.0
+# aiokafka's idempotent producer cannot recover from these (it keeps its sequence numbers), so
+# the link replaces the producer. Batches that expire leave such a gap: hence the long timeout.
+POISONED = (
+    OutOfOrderSequenceNumber, InvalidProducerEpoch, InvalidProducerIdMapping, ProducerFenced,
+    UnknownProducerId,
+)  # fmt: skip
+REQUEST_TIMEOUT_MS = 30_000
+BATCH_BYTES = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Record:
-    """One Kafka record: key, raw value and headers."""
-
-    key: bytes
-    value: bytes
-    headers: tuple[tuple[str, bytes], ...]
-
-
-def durable_producer(bootstrap_servers: list[str], client_id: str) -> AIOKafkaProducer:
+def durable_producer(
+    bootstrap_servers: list[str], client_id: str, max_bytes: int
+) -> AIOKafkaProducer:
     """Return an idempotent producer that waits for every in-sync replica (acks=all)."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
@@ -24,20 +46,101 @@ def durable_producer(bootstrap_servers: list[str], client_id: str) -> AIOKafkaPr
         acks="all",
         enable_idempotence=True,
         linger_ms=1,
-        request_timeout_ms=10_000,
+        # The idempotent producer has one batch in flight per partition: a batch must hold
+        # every notification arriving during a round trip, or senders queue behind it.
+        max_batch_size=BATCH_BYTES,
+        request_timeout_ms=REQUEST_TIMEOUT_MS,
+        max_request_size=max_bytes + 64 * 1024,
     )
 
 
-class KafkaWriter:
-    """Sends records to one topic through a started producer."""
+class ProducerLink:
+    """Owns the producer: connects in the background and flushes it on close."""
 
-    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
-        """Keep the producer and the target topic."""
-        self._producer = producer
-        self._topic = topic
+    def __init__(
+        self, factory: ProducerFactory, sleep: Sleep = asyncio.sleep, retry: float = RETRY_SECONDS
+    ) -> None:
+        """Remember how to build a producer; nothing connects until start()."""
+        self.producer: AIOKafkaProducer | None = None
+        self._factory = factory
+        self._sleep = sleep
+        self._retry = retry
+        self._ready: asyncio.Future[AIOKafkaProducer] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._retired: set[asyncio.Task[None]] = set()
 
-    async def write(self, record: Record) -> None:
-        """Send the record and wait for the acknowledgement."""
-        await self._producer.send_and_wait(
-            self._topic, value=record.value, key=record.key, headers=list(record.headers)
-        )
+    def start(self) -> None:
+        """Start connecting in the background."""
+        self._ready = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._connect())
+
+    def replace(self, reason: str) -> None:
+        """Retire the current producer, failing its unsent batches, and connect a fresh one."""
+        old = self.producer
+        if old is None:
+            return
+        log.warning("kafka.producer_replaced", reason=reason)
+        self.producer = None
+        abandon_pending(old)
+        retiring = asyncio.create_task(old.stop())
+        self._retired.add(retiring)
+        retiring.add_done_callback(self._retired.discard)
+        self.start()
+
+    async def connected(self) -> AIOKafkaProducer:
+        """Wait until the producer is connected and return it."""
+        if self._ready is None:
+            raise RuntimeError("ProducerLink.start() was not called")
+        return await asyncio.shield(self._ready)
+
+    async def _connect(self) -> None:
+        """Try to start a producer until one bootstraps, waiting between attempts."""
+        attempt = 0
+        while self.producer is None:
+            attempt += 1
+            producer = self._factory()
+            if not await self._start(producer, attempt):
+                await self._sleep(self._retry)
+                continue
+            self.producer = producer
+            if self._ready is not None:
+                self._ready.set_result(producer)
+            log.info("kafka.connected", attempt=attempt)
+
+    async def _start(self, producer: AIOKafkaProducer, attempt: int) -> bool:
+        """Start one producer; on failure or cancellation close it so no socket leaks."""
+        started = False
+        try:
+            await producer.start()
+            started = True
+        except (KafkaError, OSError) as exc:
+            log.warning("kafka.connect_failed", attempt=attempt, error=repr(exc))
+        finally:
+            if not started:
+                await producer.stop()
+        return started
+
+    async def close(self, flush_seconds: float = FLUSH_SECONDS) -> None:
+        """Stop connecting, flush what is in flight for a bounded time, and close the producer."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._ready is not None and not self._ready.done():
+            self._ready.cancel()
+        await asyncio.gather(*self._retired, return_exceptions=True)
+        if self.producer is None:
+            return
+        try:
+            async with asyncio.timeout(flush_seconds):
+                await self.producer.flush()
+        except TimeoutError:
+            log.warning("kafka.flush_timed_out", seconds=flush_seconds)
+            abandon_pending(self.producer)
+        await self.producer.stop()
+
+
+def abandon_pending(producer: AIOKafkaProducer) -> None:
+    """Fail every unsent batch so stop() does not wait forever for an absent broker."""
+    # aiokafka's idempotent producer retries forever and stop() flushes first. Every record
+    # acknowledged to Intercom is already on Kafka or on the spool, so failing them is safe.
+    producer._message_accumulator.fail_all(KafkaTimeoutError("ingress shutting down"))

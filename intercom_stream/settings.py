@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     ingress_instance_id: str = ""
     ingress_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     ingress_spool_dir: str = "var/spool"
+    ingress_produce_timeout_seconds: float = Field(default=2.0, gt=0, lt=5)
     ingress_shutdown_timeout_seconds: float = Field(default=10.0, gt=0)
     worker_web_port: int = Field(default=6066, ge=1, le=65535)
     worker_web_host: str = "0.0.0.0"  # noqa: S104

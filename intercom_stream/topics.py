@@ -29,16 +29,22 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     """Return the topics of the system with their retention and durability configs."""
     isr = str(min(2, settings.topic_replication_factor))
 
-    def spec(name: str, retention_days: int) -> TopicSpec:
-        configs = {"retention.ms": str(retention_days * DAY_MS), "min.insync.replicas": isr}
+    def spec(name: str, retention_days: int, max_bytes: int = 1024 * 1024) -> TopicSpec:
+        configs = {
+            "retention.ms": str(retention_days * DAY_MS),
+            "min.insync.replicas": isr,
+            "max.message.bytes": str(max_bytes),
+        }
         return TopicSpec(
             name, settings.topic_partitions, settings.topic_replication_factor, configs
         )
 
+    # A notification may be ingress_max_body_bytes plus headers; a dead letter base64-encodes it.
+    body = settings.ingress_max_body_bytes
     return [
-        spec(settings.topic_notifications, 7),
+        spec(settings.topic_notifications, 7, body + 64 * 1024),
         spec(settings.topic_commands, 7),
-        spec(settings.topic_dead_letter, 30),
+        spec(settings.topic_dead_letter, 30, body * 2 + 256 * 1024),
         spec(settings.topic_events_conversations, 7),
         spec(settings.topic_events_contacts, 7),
     ]

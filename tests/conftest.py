@@ -39,6 +39,7 @@ def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Set
             "intercom_client_secret": TEST_SECRET,
             "worker_datadir": str(tmp_path_factory.mktemp("worker")),
             "worker_store": "memory://",
+            "ingress_spool_dir": str(tmp_path_factory.mktemp("spool")),
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

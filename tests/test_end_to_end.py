@@ -46,10 +46,11 @@ async def test_webhook_reaches_the_worker_handler(kafka_settings: Settings, tmp_
         body = samples.notification_bytes(topic="conversation.admin.closed")
         url = f"http://127.0.0.1:{settings.ingress_port}/webhooks/intercom"
         async with aiohttp.ClientSession() as session:
-            signed = {"X-Hub-Signature": sign(body, TEST_SECRET.encode())}
+            json_type = {"Content-Type": "application/json"}
+            signed = {"X-Hub-Signature": sign(body, TEST_SECRET.encode()), **json_type}
             async with session.post(url, data=body, headers=signed) as response:
                 assert response.status == 200
-            async with session.post(url, data=body) as response:
+            async with session.post(url, data=body, headers=json_type) as response:
                 assert response.status == 401
             [record] = await consume(
                 settings.kafka_bootstrap_servers, settings.topic_notifications, 1

@@ -10,7 +10,6 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from dev.bench.common import (
+    REPO,
     Stopwatch,
     bench_settings,
     peak_rss_mib,
@@ -241,11 +241,12 @@ async def time_to_first(settings: Settings, log: Path, expect: int = 1) -> float
 
 async def main() -> None:
     """Run every part of the benchmark against the local broker."""
-    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as directory:
-        tmp = Path(directory)
-        await throughput(tmp)
-        await latency(tmp)
-        await recovery(tmp)
+    tmp = REPO / "var" / "bench" / f"pipeline-{int(time.time())}"
+    tmp.mkdir(parents=True)
+    print(f"worker logs and data: {tmp}")
+    await throughput(tmp)
+    await latency(tmp)
+    await recovery(tmp)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ format_once() {
   cluster_id=$("$python" -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode())')
   mkdir -p "$data"
   java_cmd
-  "${java_args[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$run/server.properties" >>"$logfile" 2>&1 \
+  "${java_args[@]}" kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$run/server.properties" >>"$logfile" 2>&1 \
     || { tail -n 30 "$logfile" >&2; die "formatting the KRaft data directory failed"; }
 }
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from ingress.app import WEBHOOK_PATH, create_app
+from ingress.app import WEBHOOK_PATH, Seams, create_app
 from ingress.signature import sign
 from intercom_stream import samples
 from intercom_stream.settings import Settings
@@ -20,9 +21,11 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def client(kafka_settings: Settings) -> AsyncIterator[TestClient]:
+async def client(kafka_settings: Settings, tmp_path: Path) -> AsyncIterator[TestClient]:
     """An HTTP client for the ingress, which writes to this test's topics."""
-    async with TestClient(TestServer(create_app(kafka_settings))) as test_client:
+    settings = kafka_settings.model_copy(update={"ingress_instance_id": "ingress-kafka-test"})
+    app = create_app(settings, Seams(spool_dir=tmp_path / "spool"))
+    async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
 
@@ -52,6 +55,23 @@ async def test_signed_notification_lands_byte_identical_with_key_and_headers(
     assert got[headers.NOTIFICATION_ID] == b"notif_kafka_1"
     assert got[headers.SIGNATURE] == signature.encode()
     assert int(got[headers.RECEIVED_AT_MS]) > 1_700_000_000_000
+    assert got[headers.INGRESS_INSTANCE] == b"ingress-kafka-test"
+
+
+async def test_ping_is_recorded_on_the_topic(client: TestClient, kafka_settings: Settings) -> None:
+    """Intercom's ping (id null) answers 200 and is written keyed "ping"."""
+    body = orjson.dumps(
+        {"type": "notification_event", "id": None, "topic": "ping", "created_at": 1763700000,
+         "data": {"type": "notification_event_data", "item": {"type": "ping", "message": "hi"}}}
+    )  # fmt: skip
+    assert await post(client, body, sign(body, TEST_SECRET.encode())) == (
+        200,
+        {"status": "accepted"},
+    )
+    [record] = await consume(
+        kafka_settings.kafka_bootstrap_servers, kafka_settings.topic_notifications, 1
+    )
+    assert (record.key, record.value) == (b"ping", body)
 
 
 async def test_unsigned_and_forged_requests_get_401(client: TestClient) -> None:

@@ -1,0 +1,111 @@
+"""Makes each record durable before the request is answered: on Kafka, or else on the spool.
+
+Kafka first, bounded by a produce timeout well inside Intercom's 5 s. A record that Kafka does
+not acknowledge in time goes to the spool, and so does every record while the spool is not
+empty, so that arrival order holds. When a send timed out its Kafka future is kept beside the
+spooled copy: the drainer waits for that future instead of sending the record a second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from ingress import records
+from ingress.errors import SpoolUnavailableError
+from ingress.metrics import Metrics
+from ingress.records import Record
+from ingress.spool import Spool
+from ingress.writer import POISONED, ProducerLink
+
+log = structlog.get_logger("ingress.delivery")
+PRODUCE_TIMEOUT_SECONDS = 2.0
+Outcome = Literal["produced", "spooled"]
+
+
+async def send(producer: AIOKafkaProducer, record: Record) -> asyncio.Future[Any]:
+    """Hand a record to the producer and return the future of its acknowledgement."""
+    future: asyncio.Future[Any] = await producer.send(
+        record.topic, value=record.value, key=record.key, headers=list(record.headers)
+    )
+    return future
+
+
+class Delivery:
+    """Chooses Kafka or the spool for each record and remembers sends still in flight."""
+
+    def __init__(
+        self,
+        link: ProducerLink,
+        spool: Spool,
+        metrics: Metrics,
+        timeout: float = PRODUCE_TIMEOUT_SECONDS,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        """Wire the producer link, the spool and the metrics."""
+        self.in_flight: dict[int, asyncio.Future[Any]] = {}
+        self.failing = False
+        self._link = link
+        self.spool = spool
+        self._metrics = metrics
+        self._timeout = timeout
+        self._clock = clock
+
+    @property
+    def kafka_healthy(self) -> bool:
+        """Whether the producer is connected and its last send was acknowledged."""
+        return self._link.producer is not None and not self.failing
+
+    async def deliver(self, record: Record) -> Outcome:
+        """Return once the record is acknowledged by Kafka or fsync'd to the spool."""
+        producer, pending = self._link.producer, None
+        if producer is not None and self.spool.depth == 0:
+            acknowledged, pending = await self._produce(producer, record)
+            if acknowledged:
+                return "produced"
+        await self._spool_record(record, pending)
+        return "spooled"
+
+    async def _produce(
+        self, producer: AIOKafkaProducer, record: Record
+    ) -> tuple[bool, asyncio.Future[Any] | None]:
+        """Send and wait up to the timeout; return whether acknowledged, and any pending send."""
+        start, future = self._clock(), None
+        try:
+            async with asyncio.timeout(self._timeout):
+                future = await send(producer, record)
+                await asyncio.shield(future)
+        except TimeoutError:
+            self._note_failure("produce timed out", record)
+            return False, future
+        except KafkaError as exc:
+            self._note_failure(repr(exc), record)
+            if isinstance(exc, POISONED):
+                self._link.replace(repr(exc))
+            return False, None
+        self.failing = False
+        self._metrics.produce_latency.observe(self._clock() - start)
+        return True, None
+
+    def _note_failure(self, error: str, record: Record) -> None:
+        """Mark Kafka as failing and log it once per failing stretch."""
+        if not self.failing:
+            log.warning("kafka.unavailable", error=error, topic=record.topic, action="spooling")
+        self.failing = True
+
+    async def _spool_record(self, record: Record, pending: asyncio.Future[Any] | None) -> None:
+        """Append to the spool and wait for the fsync; raises SpoolUnavailableError."""
+        seq, durable = self.spool.append(records.encode(record))
+        if pending is not None:
+            self.in_flight[seq] = pending
+        try:
+            await durable
+        except SpoolUnavailableError:
+            self.in_flight.pop(seq, None)
+            raise

@@ -1,0 +1,118 @@
+"""Drains the spool to Kafka in arrival order once the broker acknowledges again."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    CorruptRecordException,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
+
+from ingress import records
+from ingress.delivery import Delivery, send
+from ingress.metrics import Metrics
+from ingress.spool import Entry, Spool
+from ingress.writer import POISONED, ProducerLink, Sleep
+
+log = structlog.get_logger("ingress.drain")
+BATCH = 500
+RETRY_SECONDS = 0.5
+STALL_SECONDS = 30.0
+# Kafka refuses these records for good; retrying would block the spool behind them forever.
+REFUSED = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    CorruptRecordException,
+)
+
+
+class Drainer:
+    """Sends spooled records oldest first and marks them drained once acknowledged."""
+
+    def __init__(
+        self,
+        link: ProducerLink,
+        spool: Spool,
+        delivery: Delivery,
+        metrics: Metrics,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        """Wire the producer link, the spool and the sends still in flight."""
+        self._link = link
+        self._spool = spool
+        self._delivery = delivery
+        self._metrics = metrics
+        self._sleep = sleep
+
+    async def run(self) -> None:
+        """Drain forever: read a batch, send it, mark the acknowledged prefix drained."""
+        while True:
+            entries = await self._spool.read(BATCH)
+            producer = await self._link.connected()
+            try:
+                drained, refused = await self._send(producer, entries)
+                await self._spool.keep_refused(refused)
+                await self._spool.mark_drained(entries[:drained])
+            except OSError as exc:
+                log.exception("spool.mark_failed", error=str(exc))
+                drained = 0
+            self._forget(entries[:drained])
+            if drained < len(entries):
+                await self._sleep(RETRY_SECONDS)
+
+    async def _send(
+        self, producer: AIOKafkaProducer, entries: list[Entry]
+    ) -> tuple[int, list[Entry]]:
+        """Send the entries in order; return the settled prefix length and the refused in it."""
+        futures: list[asyncio.Future[Any]] = []
+        for entry in entries:
+            future = self._delivery.in_flight.get(entry.seq)
+            if future is None:
+                try:
+                    future = await send(producer, records.decode(entry.payload))
+                except KafkaError as exc:
+                    log.warning("spool.send_failed", error=repr(exc), seq=entry.seq)
+                    break
+                self._delivery.in_flight[entry.seq] = future
+            futures.append(future)
+        results = await self._outcomes(futures)
+        prefix, refused = self._settle(entries, results)
+        self._delivery.failing = prefix < len(entries)
+        return prefix, refused
+
+    async def _outcomes(self, futures: list[asyncio.Future[Any]]) -> list[Any]:
+        """Wait for the sends, replacing a producer that stalls or can no longer send."""
+        if futures:
+            _, stalled = await asyncio.wait(set(futures), timeout=STALL_SECONDS)
+            if stalled:
+                self._link.replace(f"{len(stalled)} sends unacknowledged for {STALL_SECONDS}s")
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        if any(isinstance(result, POISONED) for result in results):
+            self._link.replace("the producer can no longer send")
+        return results
+
+    def _settle(self, entries: list[Entry], results: list[Any]) -> tuple[int, list[Entry]]:
+        """Forget failed sends (to be retried); return the settled prefix length and refusals."""
+        prefix, intact, refused = 0, True, []
+        for entry, result in zip(entries, results, strict=False):
+            if isinstance(result, REFUSED):
+                refused += [entry] if intact else []
+            elif isinstance(result, BaseException):
+                self._delivery.in_flight.pop(entry.seq, None)
+                intact = False
+            prefix += intact
+        return prefix, refused
+
+    def _forget(self, entries: list[Entry]) -> None:
+        """Drop the in-flight futures of drained entries and count them."""
+        for entry in entries:
+            self._delivery.in_flight.pop(entry.seq, None)
+        self._metrics.spool_drained.inc(len(entries))

@@ -1,0 +1,58 @@
+"""Prometheus metrics of the ingress, in a registry of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+PRODUCE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    """The ingress's counters, gauges and histograms."""
+
+    def __init__(self) -> None:
+        """Create every metric in a fresh registry."""
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "ingress_requests", "Webhook requests answered, by status", ["status"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.signature_failures = Counter(
+            "ingress_signature_failures", "Requests refused for their signature",
+            registry=self.registry,
+        )  # fmt: skip
+        self.produce_latency = Histogram(
+            "ingress_produce_latency_seconds", "Time from send to Kafka acknowledgement",
+            buckets=PRODUCE_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        self.outcomes = Counter(
+            "ingress_notifications", "Notifications accepted, by how (produced, spooled, "
+            "dead_lettered)", ["outcome"], registry=self.registry,
+        )  # fmt: skip
+        self.spool_depth = Gauge(
+            "ingress_spool_depth", "Notifications on the spool, not yet on Kafka",
+            registry=self.registry,
+        )  # fmt: skip
+        self.spool_drained = Counter(
+            "ingress_spool_drained", "Spooled notifications written to Kafka (rate = drain rate)",
+            registry=self.registry,
+        )  # fmt: skip
+        self.kafka_connected = Gauge(
+            "ingress_kafka_connected", "1 while the producer is connected and acknowledging",
+            registry=self.registry,
+        )  # fmt: skip
+        self._by_status: dict[int, Counter] = {}
+
+    def track(self, depth: Callable[[], int], connected: Callable[[], bool]) -> None:
+        """Read spool depth and Kafka state from callables at scrape time."""
+        self.spool_depth.set_function(lambda: float(depth()))
+        self.kafka_connected.set_function(lambda: float(connected()))
+
+    def answered(self, status: int) -> None:
+        """Count one answered request."""
+        child = self._by_status.get(status)
+        if child is None:
+            child = self._by_status[status] = self.requests.labels(str(status))
+        child.inc()

@@ -1,0 +1,107 @@
+"""A fake of aiokafka's producer: acknowledges, stalls or refuses on command."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka.errors import KafkaConnectionError, OutOfOrderSequenceNumber
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One record the fake producer acknowledged."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...]
+
+
+@dataclass
+class Broker:
+    """The shared state of the fake cluster: what was acknowledged, and how it behaves."""
+
+    up: bool = True
+    stalled: bool = False
+    poisoned: bool = False
+    acknowledged: list[Sent] = field(default_factory=list)
+    held: list[tuple[Sent, asyncio.Future[Any]]] = field(default_factory=list)
+
+    def release(self) -> None:
+        """Acknowledge every held send, oldest first."""
+        self.stalled = False
+        for sent, future in self.held:
+            self.acknowledged.append(sent)
+            future.set_result(None)
+        self.held.clear()
+
+
+class _Accumulator:
+    """The private part of aiokafka's producer that abandon_pending reaches for."""
+
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+
+    def fail_all(self, exception: Exception) -> None:
+        for _, future in self._broker.held:
+            future.set_exception(exception)
+        self._broker.held.clear()
+
+
+class FakeProducer:
+    """Mimics AIOKafkaProducer's start, send, flush and stop."""
+
+    def __init__(self, broker: Broker, on_start: asyncio.Event) -> None:
+        self._broker = broker
+        self._on_start = on_start
+        self._message_accumulator = _Accumulator(broker)
+        self.started = False
+        self.stopped = False
+
+    async def start(self) -> None:
+        if not self._broker.up:
+            raise KafkaConnectionError("fake broker is down")
+        self.started = True
+        self._on_start.set()
+
+    async def send(
+        self, topic: str, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
+    ) -> asyncio.Future[Any]:
+        sent = Sent(topic, key, value, tuple(headers))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self._broker.poisoned:
+            future.set_exception(OutOfOrderSequenceNumber())
+        elif self._broker.stalled or not self._broker.up:
+            self._broker.held.append((sent, future))
+        else:
+            self._broker.acknowledged.append(sent)
+            future.set_result(None)
+        return future
+
+    async def flush(self) -> None:
+        if self._broker.held:
+            await asyncio.wait([future for _, future in self._broker.held])
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+
+class FakeProducers:
+    """A producer factory that records every producer it made."""
+
+    def __init__(self) -> None:
+        self.broker = Broker()
+        self.made: list[FakeProducer] = []
+        self._connected = asyncio.Event()
+
+    def __call__(self) -> Any:
+        producer = FakeProducer(self.broker, self._connected)
+        self.made.append(producer)
+        return producer
+
+    async def connected(self, timeout: float = 5.0) -> None:
+        """Wait until a producer started, failing clearly after the timeout."""
+        async with asyncio.timeout(timeout):
+            await self._connected.wait()

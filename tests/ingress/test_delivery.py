@@ -1,0 +1,107 @@
+"""Delivery and draining with a fake producer: Kafka first, the spool when it is not answering."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ingress.delivery import Delivery
+from ingress.drain import Drainer
+from ingress.metrics import Metrics
+from ingress.records import Record
+from ingress.spool import Spool
+from ingress.writer import ProducerLink
+from tests.ingress.fakes import FakeProducers
+from tests.ingress.waiting import until
+
+
+def record(index: int) -> Record:
+    """A small record with a recognisable value."""
+    return Record("topic", b"key", f"value-{index}".encode(), (("h", b"v"),))
+
+
+@dataclass
+class Rig:
+    """A delivery with its spool, drainer and fake broker."""
+
+    delivery: Delivery
+    spool: Spool
+    producers: FakeProducers
+    drainer: asyncio.Task[None]
+
+    async def drained(self) -> None:
+        """Wait until the spool is empty, failing clearly after a bounded wait."""
+        await until(lambda: self.spool.depth == 0, "the spool to drain", timeout=5)
+
+
+async def no_sleep(_: float) -> None:
+    """Yield instead of sleeping between retries."""
+    await asyncio.sleep(0)
+
+
+@pytest.fixture
+async def rig(tmp_path: Path, producers: FakeProducers) -> AsyncIterator[Rig]:
+    """A connected delivery with a short produce timeout and a running drainer."""
+    spool = Spool(tmp_path / "spool")
+    await spool.open()
+    link = ProducerLink(producers, sleep=no_sleep)
+    link.start()
+    await producers.connected()
+    metrics = Metrics()
+    delivery = Delivery(link, spool, metrics, timeout=0.05)
+    task = asyncio.create_task(Drainer(link, spool, delivery, metrics, sleep=no_sleep).run())
+    yield Rig(delivery, spool, producers, task)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await link.close(flush_seconds=0.1)
+    await spool.close()
+
+
+def values(producers: FakeProducers) -> list[bytes]:
+    """The values the fake broker acknowledged, in order."""
+    return [sent.value for sent in producers.broker.acknowledged]
+
+
+async def test_a_healthy_broker_takes_records_directly(rig: Rig) -> None:
+    """With Kafka acknowledging, records are produced and the spool stays empty."""
+    assert await rig.delivery.deliver(record(1)) == "produced"
+    assert (values(rig.producers), rig.spool.depth) == ([b"value-1"], 0)
+
+
+async def test_a_stalled_send_is_spooled_and_not_sent_twice(rig: Rig) -> None:
+    """A send that times out is spooled; when it completes late the drainer does not resend."""
+    rig.producers.broker.stalled = True
+    assert await rig.delivery.deliver(record(1)) == "spooled"
+    assert await rig.delivery.deliver(record(2)) == "spooled"
+    assert not rig.delivery.kafka_healthy
+    rig.producers.broker.release()
+    await rig.drained()
+    assert values(rig.producers) == [b"value-1", b"value-2"]
+    assert rig.delivery.kafka_healthy
+
+
+async def test_records_after_a_spooled_one_queue_behind_it(rig: Rig) -> None:
+    """While the spool is not empty new records go behind it, so order holds."""
+    rig.producers.broker.stalled = True
+    await rig.delivery.deliver(record(1))
+    pending = [asyncio.create_task(rig.delivery.deliver(record(i))) for i in range(2, 6)]
+    assert await asyncio.gather(*pending) == ["spooled"] * 4
+    rig.producers.broker.release()
+    await rig.drained()
+    assert values(rig.producers) == [f"value-{i}".encode() for i in range(1, 6)]
+    assert await rig.delivery.deliver(record(6)) == "produced"
+
+
+async def test_a_producer_that_can_no_longer_send_is_replaced(rig: Rig) -> None:
+    """After OutOfOrderSequenceNumber the producer is replaced and the spooled record drains."""
+    rig.producers.broker.poisoned = True
+    assert await rig.delivery.deliver(record(1)) == "spooled"
+    await until(lambda: len(rig.producers.made) == 2, "a second producer", timeout=5)
+    rig.producers.broker.poisoned = False
+    await rig.drained()
+    assert values(rig.producers) == [b"value-1"]
+    assert rig.producers.made[0].stopped
