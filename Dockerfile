@@ -15,6 +15,6 @@ RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER app
 WORKDIR /home/app
 ENV WORKER_DATADIR=/home/app/data INGRESS_SPOOL_DIR=/home/app/spool
-EXPOSE 8080 6066
+EXPOSE 8080 6066 6067
 ENTRYPOINT ["intercom-stream"]
 CMD ["ingress"]

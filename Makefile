@@ -40,6 +40,8 @@ topics: venv kafka-up ## create the system's topics (idempotent)
 run: venv kafka-up ## run ingress and worker against the local broker (Ctrl-C stops both)
 	@if [ -z "$$INTERCOM_CLIENT_SECRET" ]; then \
 	  echo "INTERCOM_CLIENT_SECRET is not set: using the development secret '$(DEV_SECRET)'"; fi
+	@if [ -z "$$INTERCOM_ACCESS_TOKEN" ]; then \
+	  echo "INTERCOM_ACCESS_TOKEN is not set: the writer starts unhealthy and sends nothing"; fi
 	@export INTERCOM_CLIENT_SECRET="$${INTERCOM_CLIENT_SECRET:-$(DEV_SECRET)}"; \
 	  $(BIN)/intercom-stream topics create && \
 	  echo "ingress: http://127.0.0.1:$${INGRESS_PORT:-8080}/webhooks/intercom" && \

@@ -35,6 +35,18 @@ def run_worker(settings: Settings, _: argparse.Namespace) -> int:
     worker.execute_from_commandline()  # exits the process when the worker stops
 
 
+def run_writer(settings: Settings, _: argparse.Namespace) -> int:
+    """Run the Intercom writer (its own faust app) in the foreground."""
+    import faust
+
+    from stream_app.app import create_writer_app
+
+    app = create_writer_app(settings)
+    faust.Worker(
+        app, loglevel=settings.log_level, redirect_stdouts=False
+    ).execute_from_commandline()
+
+
 def run_schemas(_: Settings, args: argparse.Namespace) -> int:
     """Write the JSON Schema of every message to a directory."""
     from schemas.export import write_json_schemas
@@ -83,6 +95,7 @@ def parser() -> argparse.ArgumentParser:
     sub = root.add_subparsers(dest="command", required=True)
     sub.add_parser("ingress", help="serve the webhook endpoint").set_defaults(run=run_ingress)
     sub.add_parser("worker", help="run the faust worker").set_defaults(run=run_worker)
+    sub.add_parser("writer", help="run the Intercom writer").set_defaults(run=run_writer)
     topics = sub.add_parser("topics", help="manage the system's topics")
     topics.add_argument("action", choices=["create"])
     topics.set_defaults(run=run_topics)

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     writer_max_attempts: int = Field(default=6, ge=1)
     writer_backoff_cap_seconds: float = Field(default=60.0, gt=0)
     writer_max_in_flight: int = Field(default=200, ge=1)
+    writer_web_port: int = Field(default=6067, ge=1, le=65535)
+    writer_datadir: str = "var/writer"
     topic_partitions: int = Field(default=8, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
     topic_notifications: str = "intercom.notifications"

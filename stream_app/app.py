@@ -22,18 +22,18 @@ from stream_app.views import register_views
 from stream_app.writer.agent import register_writer
 
 
-def create_faust_app(settings: Settings) -> faust.App:
+def create_faust_app(settings: Settings, app_id: str, web_port: int, datadir: str) -> faust.App:
     """Return a faust App configured from the settings, with nothing registered yet."""
     return faust.App(
-        settings.worker_app_id,
+        app_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers()],
         store=settings.worker_store,
-        datadir=settings.worker_datadir,
+        datadir=datadir,
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication_factor,
         web_host=settings.worker_web_host,
-        web_port=settings.worker_web_port,
-        canonical_url=f"http://127.0.0.1:{settings.worker_web_port}",
+        web_port=web_port,
+        canonical_url=f"http://127.0.0.1:{web_port}",
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=settings.worker_session_timeout_seconds,
         broker_heartbeat_interval=settings.worker_session_timeout_seconds / 10,
@@ -61,7 +61,11 @@ def json_table(app: faust.App, name: str, partitions: int) -> Any:
 
 
 def publisher(topic: Any) -> Publish:
-    """Return a function that sends to the topic and hands back the ack future unawaited."""
+    """Return a function that sends to the topic and returns its acknowledgement future.
+
+    faust's `Topic.send` already waits for the broker's acknowledgement; publishing with
+    `wait=False` was tried and lost records when a rebalance stopped an actor mid-outputs.
+    """
 
     async def publish(key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
         return await topic.send(key=key, value=value, headers=headers)
@@ -124,7 +128,9 @@ def build_pipeline(
 
 def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faust.App:
     """Return the worker's faust App with its agents, tables and web pages registered."""
-    app = create_faust_app(settings)
+    app = create_faust_app(
+        settings, settings.worker_app_id, settings.worker_web_port, settings.worker_datadir
+    )
     metrics = metrics or WorkerMetrics()
     tables = Tables.create(app, settings.topic_partitions)
     pipeline = build_pipeline(app, settings, metrics, tables)
@@ -141,5 +147,21 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
                 stop_consuming(exc)
 
     register_views(app, metrics, tables.conversations, tables.contacts)
-    register_writer(app, settings, pipeline.send_dead_letter)
+    return app
+
+
+def create_writer_app(settings: Settings) -> faust.App:
+    """Return the writer's faust App: its own process and consumer group.
+
+    faust hands messages to a worker's agents one after another, so a writer pacing itself
+    to Intercom's rate limit would stall the notification agent if both shared a worker.
+    """
+    app = create_faust_app(
+        settings,
+        f"{settings.worker_app_id}-writer",
+        settings.writer_web_port,
+        settings.writer_datadir,
+    )
+    dead_letters = raw_topic(app, settings.topic_dead_letter, settings.topic_partitions)
+    register_writer(app, settings, dead_letter_sender(dead_letters))
     return app

@@ -38,6 +38,7 @@ def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Set
         values: dict[str, object] = {
             "intercom_client_secret": TEST_SECRET,
             "worker_datadir": str(tmp_path_factory.mktemp("worker")),
+            "writer_datadir": str(tmp_path_factory.mktemp("writer")),
             "worker_store": "memory://",
             "ingress_spool_dir": str(tmp_path_factory.mktemp("spool")),
         }

@@ -30,7 +30,8 @@ def test_compose_app_services_use_settings_that_exist() -> None:
     """ingress, worker and topics are built here and set only variables Settings reads."""
     services = compose()["services"]
     fields = {name.upper() for name in Settings.model_fields}
-    for name, command in (("ingress", "ingress"), ("worker", "worker"), ("topics", "topics")):
+    commands = ("ingress", "worker", "writer", "topics")
+    for name, command in zip(commands, commands, strict=True):
         service = services[name]
         assert service["build"] == "."
         assert service["command"][0] == command
@@ -41,13 +42,14 @@ def test_compose_app_services_use_settings_that_exist() -> None:
     )
 
 
-def test_procfile_names_web_and_worker() -> None:
-    """The Procfile runs the ingress as web and the faust worker as worker."""
+def test_procfile_names_web_worker_and_writer() -> None:
+    """The Procfile runs the ingress as web, the faust worker and the writer."""
     lines = dict(
         line.split(":", 1) for line in (REPO / "Procfile").read_text().splitlines() if line
     )
     assert lines["web"].strip() == "intercom-stream ingress"
     assert lines["worker"].strip() == "intercom-stream worker"
+    assert lines["writer"].strip() == "intercom-stream writer"
 
 
 def test_dockerfile_installs_every_package() -> None:

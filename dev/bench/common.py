@@ -29,10 +29,20 @@ async def bench_settings(tag: str, secret: str, partitions: int = 8, **extra: An
         topic_events_contacts=f"{run}.events.contacts",
         worker_app_id=run,
         topic_partitions=partitions,
+        worker_web_port=free_port(),
         **extra,
     )
     await ensure_topics(settings)
     return settings
+
+
+def free_port() -> int:
+    """Return a TCP port that is free on loopback right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 async def produce_many(

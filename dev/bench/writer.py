@@ -180,9 +180,9 @@ async def main(count: int, contacts: int, bootstrap: str) -> int:
     ports = [free_port(), free_port()]
     workers = [
         Process(
-            "worker",
+            "writer",
             settings.model_copy(
-                update={"worker_web_port": port, "worker_datadir": str(logs / f"w{port}")}
+                update={"writer_web_port": port, "writer_datadir": str(logs / f"w{port}")}
             ),
             logs / f"worker-{port}.log",
         ).start()

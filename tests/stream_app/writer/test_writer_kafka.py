@@ -37,7 +37,7 @@ def writer_settings(kafka_settings: Settings, fake: FakeIntercom) -> Settings:
         update={
             "intercom_api_url": fake.url,
             "intercom_access_token": DEFAULT_TOKEN,
-            "worker_web_port": free_port(),
+            "writer_web_port": free_port(),
             "writer_calls_per_window": 600,
             "writer_max_attempts": 3,
             "writer_backoff_cap_seconds": 0.4,
@@ -48,9 +48,9 @@ def writer_settings(kafka_settings: Settings, fake: FakeIntercom) -> Settings:
 @pytest.fixture
 async def worker(writer_settings: Settings, tmp_path: Path) -> AsyncIterator[Process]:
     """A running worker process whose web server answers."""
-    process = Process("worker", writer_settings, tmp_path / "worker.log").start()
+    process = Process("writer", writer_settings, tmp_path / "worker.log").start()
     try:
-        await process.wait_http(writer_settings.worker_web_port, "/writer/health")
+        await process.wait_http(writer_settings.writer_web_port, "/writer/health")
         yield process
     finally:
         process.kill()
@@ -157,7 +157,7 @@ async def test_401_keeps_commands_reports_unhealthy_and_resumes_with_a_good_toke
     fake.token = "rotated-token"
     commands = list(contacts_batch(contacts=3, per_contact=2, prefix="auth"))
     await publish(writer_settings, commands)
-    health = f"http://127.0.0.1:{writer_settings.worker_web_port}/writer/health"
+    health = f"http://127.0.0.1:{writer_settings.writer_web_port}/writer/health"
     async with aiohttp.ClientSession() as session:
 
         async def unhealthy() -> bool:
