@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import structlog
 from pydantic import ValidationError
@@ -48,6 +49,18 @@ def event_id(notification: Notification, kind: str) -> str:
     return str(uuid.uuid5(EVENT_NAMESPACE, f"{notification.id}/{kind}"))
 
 
+def event_fields(n: Notification, kind: str, version: int) -> dict[str, Any]:
+    """Return the fields every domain event of this notification carries."""
+    return {
+        "event_id": event_id(n, kind),
+        "kind": kind,
+        "source_topic": n.topic,
+        "notification_id": n.id,
+        "app_id": n.app_id,
+        "occurred_at": version,
+    }
+
+
 def version_of(updated_at: int | None, notification: Notification) -> int:
     """Return the ordering version: the item's updated_at, else the notification's created_at."""
     return updated_at or notification.created_at
@@ -72,12 +85,7 @@ async def conversation_changed(n: Notification, ctx: HandlerContext) -> Sequence
         last_notification_id=n.id,
     )
     event = ConversationEvent(
-        event_id=event_id(n, ctx.topic),
-        kind=ctx.topic,
-        source_topic=n.topic,
-        notification_id=n.id,
-        app_id=n.app_id,
-        occurred_at=version,
+        **event_fields(n, ctx.topic, version),
         conversation_id=item.id,
         state=state.state,
         admin_assignee_id=item.admin_assignee_id,
@@ -102,12 +110,7 @@ async def contact_changed(n: Notification, ctx: HandlerContext) -> Sequence[Outp
         last_topic=ctx.topic,
     )
     event = ContactEvent(
-        event_id=event_id(n, ctx.topic),
-        kind=ctx.topic,
-        source_topic=n.topic,
-        notification_id=n.id,
-        app_id=n.app_id,
-        occurred_at=version,
+        **event_fields(n, ctx.topic, version),
         contact_id=item.id,
         role=item.role,
         email=item.email,
@@ -127,12 +130,7 @@ async def contact_tagged(n: Notification, ctx: HandlerContext) -> Sequence[Outpu
     change = ContactTagChange(item.contact.id, item.tag.name, present, version)
     kind = "contact.tag.added" if present else "contact.tag.removed"
     event = ContactEvent(
-        event_id=event_id(n, kind),
-        kind=kind,
-        source_topic=n.topic,
-        notification_id=n.id,
-        app_id=n.app_id,
-        occurred_at=version,
+        **event_fields(n, kind, version),
         contact_id=item.contact.id,
         external_id=item.contact.external_id,
         tag=item.tag.name,
