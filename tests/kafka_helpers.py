@@ -9,12 +9,18 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 
-async def consume(bootstrap: str, topic: str, count: int, timeout: float = 30.0) -> list[Any]:
-    """Read the first `count` records of a topic from the beginning, failing clearly on timeout."""
+async def from_beginning(bootstrap: str, topic: str) -> AIOKafkaConsumer:
+    """Return a started consumer that reads the topic from its first record, committing nothing."""
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
+    return consumer
+
+
+async def consume(bootstrap: str, topic: str, count: int, timeout: float = 30.0) -> list[Any]:
+    """Read the first `count` records of a topic from the beginning, failing clearly on timeout."""
+    consumer = await from_beginning(bootstrap, topic)
     records: list[Any] = []
     try:
         async with asyncio.timeout(timeout):
@@ -32,10 +38,7 @@ async def consume(bootstrap: str, topic: str, count: int, timeout: float = 30.0)
 
 async def consume_all(bootstrap: str, topic: str, idle: float = 2.0) -> list[Any]:
     """Read a topic from the beginning up to its current end offsets."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
+    consumer = await from_beginning(bootstrap, topic)
     try:
         partitions = consumer.assignment()
         while not partitions:
@@ -75,10 +78,7 @@ async def collect_until(
     what: str = "records",
 ) -> list[Any]:
     """Read a topic from the beginning until `done(records)` holds, failing clearly on timeout."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
+    consumer = await from_beginning(bootstrap, topic)
     records: list[Any] = []
     try:
         async with asyncio.timeout(timeout):
