@@ -38,8 +38,7 @@ def verify(values: Sequence[str], body: bytes, secrets: Sequence[bytes]) -> None
         raise SignatureError("no client secret configured: refusing every signature")
     received = parse_header(values)
     matches = [
-        hmac.compare_digest(received, hmac.new(secret, body, hashlib.sha1).digest())
-        for secret in secrets
+        hmac.compare_digest(received, hmac.digest(secret, body, hashlib.sha1)) for secret in secrets
     ]
     if not any(matches):
         raise SignatureError("signature does not match the body")

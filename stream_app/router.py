@@ -29,18 +29,27 @@ class Router:
     def __init__(self) -> None:
         """Start with no handlers."""
         self._routes: list[tuple[str, Handler]] = []
+        self._cache: dict[str, list[Handler]] = {}
 
     def on(self, *patterns: str) -> Callable[[Handler], Handler]:
         """Register the decorated handler for each topic pattern (`conversation.*`)."""
 
         def register(handler: Handler) -> Handler:
             self._routes.extend((pattern, handler) for pattern in patterns)
+            self._cache.clear()
             return handler
 
         return register
 
     def lookup(self, topic: str) -> list[Handler]:
         """Return the handlers whose pattern matches the topic, in registration order."""
+        if (cached := self._cache.get(topic)) is not None:
+            return cached
+        found = self._cache[topic] = self._match(topic)
+        return found
+
+    def _match(self, topic: str) -> list[Handler]:
+        """Return the matching handlers by trying every pattern."""
         found: list[Handler] = []
         for pattern, handler in self._routes:
             if fnmatch.fnmatchcase(topic, pattern) and handler not in found:
