@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
 from intercom_stream.settings import Settings
 from intercom_stream.topics import ensure_topics
 from tests.broker import BrokerUnavailable, kafka_broker
+from tests.kafka_helpers import delete_topics_containing
 
 TEST_SECRET = "test-client-secret"
 
@@ -51,8 +53,13 @@ def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Set
 @pytest.fixture
 async def kafka_settings(
     bootstrap_servers: str, unique: str, make_settings: Callable[..., Settings]
-) -> Settings:
-    """Settings pointing at the real broker, with this test's own topics already created."""
+) -> AsyncIterator[Settings]:
+    """Settings pointing at the real broker, with this test's own topics created, then deleted.
+
+    Deleting them afterwards (faust's changelog topics too) keeps a developer's broker from
+    collecting thousands of partitions, which slows its restart past the start timeout.
+    KEEP_TEST_TOPICS=1 keeps them for a post-mortem.
+    """
     settings = make_settings(
         kafka_bootstrap_servers=bootstrap_servers,
         topic_notifications=f"t-{unique}.notifications",
@@ -64,4 +71,6 @@ async def kafka_settings(
         topic_partitions=4,
     )
     await ensure_topics(settings)
-    return settings
+    yield settings
+    if not os.environ.get("KEEP_TEST_TOPICS"):
+        await delete_topics_containing(bootstrap_servers, unique)

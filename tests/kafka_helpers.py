@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 async def from_beginning(bootstrap: str, topic: str) -> AIOKafkaConsumer:
@@ -92,3 +93,15 @@ async def collect_until(
     finally:
         await consumer.stop()
     return records
+
+
+async def delete_topics_containing(bootstrap: str, marker: str) -> None:
+    """Delete every topic whose name contains the marker (a test's unique suffix)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [name for name in await admin.list_topics() if marker in name]
+        if names:
+            await admin.delete_topics(names)
+    finally:
+        await admin.close()
