@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 import faust
 
 from intercom_stream.settings import Settings
+from stream_app.continuity import Continuity, RangeReader, RecordsMissingError
 from stream_app.dead_letters import DeadLetterWriteError, Send, stop_consuming
 from stream_app.dedup import Deduplicator
 from stream_app.handlers import register_handlers
@@ -63,14 +65,25 @@ def json_table(app: faust.App, name: str, partitions: int) -> Any:
 def publisher(topic: Any) -> Publish:
     """Return a function that sends to the topic and returns its acknowledgement future.
 
-    faust's `Topic.send` already waits for the broker's acknowledgement; publishing with
-    `wait=False` was tried and lost records when a rebalance stopped an actor mid-outputs.
+    faust's `Topic.send` returns once the record is queued; the future resolves on the
+    broker's acknowledgement. A send that fails stops the worker at once: the record that
+    produced it may already be acknowledged, and faust must not commit past it.
     """
 
     async def publish(key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
-        return await topic.send(key=key, value=value, headers=headers)
+        ack = await topic.send(key=key, value=value, headers=headers)
+        ack.add_done_callback(stop_if_failed)
+        return ack
 
     return publish
+
+
+def stop_if_failed(ack: asyncio.Future[Any]) -> None:
+    """Stop consuming when an output was not written (before faust commits its source)."""
+    if ack.cancelled():
+        stop_consuming(asyncio.CancelledError("an output send was cancelled"))
+    if (error := ack.exception()) is not None:
+        stop_consuming(error)
 
 
 def dead_letter_sender(topic: Any) -> Send:
@@ -135,15 +148,21 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     tables = Tables.create(app, settings.topic_partitions)
     pipeline = build_pipeline(app, settings, metrics, tables)
     notifications = raw_topic(app, settings.topic_notifications, settings.topic_partitions)
+    reader = RangeReader(settings.bootstrap_servers(), settings.worker_app_id)
 
     # One actor per partition: a handler retrying with backoff holds only its own partition.
     @app.agent(notifications, name="notifications", isolated_partitions=True)
     async def process(stream: Any) -> None:
         dedup = Deduplicator(tables.dedup, settings.dedup_ttl_seconds)
+        continuity = Continuity(reader, metrics.reread.inc)
+
+        async def handle(source: Source) -> None:
+            await pipeline.handle(source, dedup)
+
         async for event in stream.events():
             try:
-                await pipeline.handle(Source.from_message(event.message), dedup)
-            except DeadLetterWriteError as exc:
+                await continuity.deliver(Source.from_message(event.message), handle)
+            except (DeadLetterWriteError, RecordsMissingError) as exc:
                 stop_consuming(exc)
 
     register_views(app, metrics, tables.conversations, tables.contacts)

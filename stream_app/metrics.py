@@ -41,3 +41,8 @@ class WorkerMetrics:
             ["stage"],
             registry=self.registry,
         )
+        self.reread = Counter(
+            "intercom_stream_records_reread",
+            "Records the faust stream skipped and the worker read again from Kafka.",
+            registry=self.registry,
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,16 +26,26 @@ class Source:
 
     @classmethod
     def from_message(cls, message: Any) -> Source:
-        """Build from a faust Message (`event.message`)."""
+        """Build from a faust Message (`event.message`; timestamp in seconds)."""
         raw_headers = message.headers or []
         items = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
         timestamp = message.timestamp
+        return cls._of(message, items, int(timestamp * 1000) if timestamp else None)
+
+    @classmethod
+    def from_record(cls, record: Any) -> Source:
+        """Build from an aiokafka ConsumerRecord (timestamp in milliseconds)."""
+        return cls._of(record, record.headers or (), record.timestamp)
+
+    @classmethod
+    def _of(cls, record: Any, headers: Iterable[Any], timestamp_ms: int | None) -> Source:
+        """Build from anything with topic, partition, offset, key and value."""
         return cls(
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            key=message.key,
-            value=message.value,
-            headers=tuple((str(k), bytes(v or b"")) for k, v in items),
-            timestamp_ms=int(timestamp * 1000) if timestamp else None,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value,
+            headers=tuple((str(k), bytes(v or b"")) for k, v in headers),
+            timestamp_ms=timestamp_ms,
         )

@@ -20,14 +20,6 @@ from tests.stream_app.worker_harness import (
 
 pytestmark = pytest.mark.integration
 COUNT = 3000
-# Known defect, under investigation: since the writer left the worker process (so it no longer
-# throttles notification processing), these runs lose 10-20 of 3,000 notifications around the
-# crash or rebalance point in some runs: no dead letter, no duplicate, the command is absent.
-# Disabling isolated_partitions and awaiting every send did not change it. The tests stay, and
-# run, so that the defect shows in every CI run (XPASS when a run happens to lose nothing).
-KNOWN_LOSS = pytest.mark.xfail(
-    reason="known: a few notifications lost around a crash/rebalance (issue 4 notes)", strict=False
-)
 
 
 async def publish_slow_notifications(settings: Settings) -> set[str]:
@@ -44,7 +36,6 @@ def signed_slow(notification_id: str, n: int) -> Record:
     return signed(effect_body(notification_id, f"res-{n % 300}", "test.slow"))
 
 
-@KNOWN_LOSS
 async def test_kill_9_mid_stream_then_restart_has_every_effect_once(
     kafka_settings: Settings, tmp_path: Path
 ) -> None:
@@ -65,7 +56,6 @@ async def test_kill_9_mid_stream_then_restart_has_every_effect_once(
     print(f"commands after kill -9: {len(ids)} records, {duplicates} redelivered by command id")
 
 
-@KNOWN_LOSS
 async def test_rebalance_between_two_workers_has_every_effect_once(
     kafka_settings: Settings, tmp_path: Path
 ) -> None:
