@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import statistics
 import sys
 import time
@@ -23,6 +24,7 @@ from dev.bench.common import (
     REPO,
     Stopwatch,
     bench_settings,
+    free_port,
     peak_rss_mib,
     produce_many,
     read_until,
@@ -127,6 +129,38 @@ async def throughput(tmp: Path) -> None:
     bare_rate = await bare_loop(settings, COUNT)
     print(f"bare aiokafka consume->produce loop:         {bare_rate:,.0f} records/s")
     print(f"ratio pipeline/bare: {worker_rate / bare_rate:.2f}   worker peak RSS: {rss:.0f} MiB")
+    for label, out in (("doing nothing", ""), ("sending each record on", ".floor-out")):
+        floor = await faust_floor(settings, out and settings.topic_commands + out, tmp)
+        print(f"faust floor, an agent {label}: {floor:,.0f} records/s")
+
+
+async def faust_floor(settings: Settings, out: str, tmp: Path) -> float:
+    """Run dev/bench/faust_floor.py over the notifications; return its records/s."""
+    from intercom_stream.topics import TopicSpec, ensure_topics
+
+    if out:
+        await ensure_topics(settings, [TopicSpec(out, settings.topic_partitions, 1)])
+    app_id = f"{settings.worker_app_id}-floor{'-send' if out else ''}"
+    env = {
+        **os.environ,
+        "FLOOR_BROKER": settings.kafka_bootstrap_servers,
+        "FLOOR_TOPIC": settings.topic_notifications,
+        "FLOOR_OUT": out,
+        "FLOOR_COUNT": str(COUNT),
+        "FLOOR_APP": app_id,
+        "FLOOR_PORT": str(free_port()),
+        "FLOOR_DATADIR": str(tmp / app_id),
+    }
+    script = [sys.executable, str(REPO / "dev/bench/faust_floor.py"), "worker", "-l", "warn"]
+    proc = await asyncio.create_subprocess_exec(
+        *script, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await asyncio.wait_for(proc.communicate(), timeout=600)
+    # faust routes print() through its logger, so the figure arrives inside a log line.
+    found = re.findall(r"FLOOR (\d+)", output.decode(errors="replace"))
+    if not found:
+        raise SystemExit(f"the faust floor run printed no figure: {output.decode()[-500:]}")
+    return float(found[-1])
 
 
 async def latency(tmp: Path) -> None:

@@ -1,0 +1,49 @@
+"""The faust floor: a worker whose agent does nothing, or sends each record on unchanged.
+
+Run by `dev/bench/pipeline.py` over the same notifications as the pipeline, to show how much
+of the per-notification cost is faust's own event path. Configured by the environment:
+FLOOR_BROKER, FLOOR_TOPIC, FLOOR_OUT (empty: send nothing), FLOOR_COUNT, FLOOR_APP,
+FLOOR_PORT, FLOOR_DATADIR. Prints `FLOOR <events/s>` after FLOOR_COUNT events, then exits.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import faust
+
+ENV = os.environ
+COUNT = int(ENV["FLOOR_COUNT"])
+app = faust.App(
+    ENV["FLOOR_APP"],
+    broker=f"kafka://{ENV['FLOOR_BROKER']}",
+    store="memory://",
+    datadir=ENV["FLOOR_DATADIR"],
+    web_port=int(ENV["FLOOR_PORT"]),
+    consumer_auto_offset_reset="earliest",
+    producer_acks=-1,
+    autodiscover=False,
+)
+raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes}
+source = app.topic(ENV["FLOOR_TOPIC"], key_serializer="raw", value_serializer="raw", **raw)
+out = app.topic(ENV["FLOOR_OUT"], key_serializer="raw", value_serializer="raw", **raw)
+seen = {"count": 0, "started": 0.0}
+
+
+@app.agent(source, isolated_partitions=True)
+async def floor(stream: Any) -> None:
+    """Count events (sending each on when FLOOR_OUT is set); print the rate at COUNT."""
+    async for event in stream.events():
+        if ENV["FLOOR_OUT"]:
+            _ack = await out.send(key=event.message.key, value=event.message.value)
+        seen["started"] = seen["started"] or time.perf_counter()
+        seen["count"] += 1
+        if seen["count"] == COUNT:
+            print(f"FLOOR {COUNT / (time.perf_counter() - seen['started']):.0f}", flush=True)
+            os._exit(0)
+
+
+if __name__ == "__main__":
+    app.main()
