@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,9 @@ from intercom_stream.settings import Settings
 DAY_MS = 24 * 3600 * 1000
 UNKNOWN_TOPIC = 3
 TOPIC_ALREADY_EXISTS = 36
+
+# How long a topic that exists may stay missing from the metadata before ensure_topics fails.
+METADATA_WAIT_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,25 @@ async def describe_partitions(admin: AIOKafkaAdminClient, names: list[str]) -> d
     }
 
 
+async def described_once_visible(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
+    """Describe topics known to exist, waiting (bounded) until the metadata shows them all.
+
+    A topic just created, or created concurrently by someone else, can be missing from the
+    metadata for a moment; checking it then would let a partition mismatch pass unnoticed.
+    """
+    try:
+        async with asyncio.timeout(METADATA_WAIT_SECONDS):
+            while True:
+                described = await describe_partitions(admin, names)
+                if all(described.get(name, 0) > 0 for name in names):
+                    return described
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        raise TopicError(
+            f"topics {names} not visible in the metadata after {METADATA_WAIT_SECONDS}s"
+        ) from None
+
+
 async def create_missing(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> list[str]:
     """Create the given topics, tolerating a concurrent creator, and return those created."""
     if not specs:
@@ -100,7 +123,7 @@ async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None
         existing = await describe_partitions(admin, [s.name for s in specs])
         check_partitions(specs, existing)
         created = await create_missing(admin, [s for s in specs if s.name not in existing])
-        check_partitions(specs, await describe_partitions(admin, [s.name for s in specs]))
+        check_partitions(specs, await described_once_visible(admin, [s.name for s in specs]))
         return created
     finally:
         await admin.close()
