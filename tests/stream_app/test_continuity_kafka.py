@@ -28,7 +28,11 @@ async def fill(settings: Settings, count: int) -> str:
 
 async def commit(settings: Settings, group: str, topic: str, offset: int) -> None:
     """Commit an offset for partition 0 of the topic on behalf of the group."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=group)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group,
+        enable_auto_commit=False,  # else stopping commits its own position over ours
+    )
     await consumer.start()
     try:
         tp = TopicPartition(topic, 0)
