@@ -39,16 +39,17 @@ class RangeReader:
     async def start_offset(self, topic: str, partition: int) -> int:
         """Return where the group resumes: its committed offset, else the log start."""
         tp = TopicPartition(topic, partition)
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
-        await admin.start()
-        try:
-            committed = await admin.list_consumer_group_offsets(self.group_id, partitions=[tp])
-        finally:
-            await admin.close()
-        found = committed.get(tp)
-        if found is not None and found.offset >= 0:
-            return int(found.offset)
-        return await self._log_start(tp)
+        async with asyncio.timeout(self.timeout_seconds):
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+            await admin.start()
+            try:
+                committed = await admin.list_consumer_group_offsets(self.group_id, partitions=[tp])
+            finally:
+                await admin.close()
+            found = committed.get(tp)
+            if found is not None and found.offset >= 0:
+                return int(found.offset)
+            return await self._log_start(tp)
 
     async def _log_start(self, tp: TopicPartition) -> int:
         """Return the first offset still in the partition's log."""
