@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import structlog
@@ -25,9 +26,13 @@ def json_error(status: int, code: str, message: str, request_id: str = "") -> we
     return web.json_response(body, status=status)
 
 
+_PROCESS = os.urandom(4).hex()
+_SEQUENCE = itertools.count(1)
+
+
 def request_id(request: web.Request) -> str:
-    """Return the caller's request id, or a new random one."""
-    return request.headers.get(REQUEST_ID) or os.urandom(8).hex()
+    """Return the caller's request id, or a new one: a random process prefix and a counter."""
+    return request.headers.get(REQUEST_ID) or f"{_PROCESS}-{next(_SEQUENCE):x}"
 
 
 def _own_error(exc: SignatureError | SpoolUnavailableError, ident: str) -> web.Response:

@@ -14,27 +14,19 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import structlog
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 
 from ingress import records
-from ingress.errors import SpoolUnavailableError
+from ingress.deadlines import Deadlines
+from ingress.errors import ProducerFailedError, SpoolUnavailableError
 from ingress.metrics import Metrics
+from ingress.producer import KafkaProducer
 from ingress.records import Record
 from ingress.spool import Spool
-from ingress.writer import POISONED, ProducerLink
+from ingress.writer import ProducerLink
 
 log = structlog.get_logger("ingress.delivery")
 PRODUCE_TIMEOUT_SECONDS = 2.0
 Outcome = Literal["produced", "spooled"]
-
-
-async def send(producer: AIOKafkaProducer, record: Record) -> asyncio.Future[Any]:
-    """Hand a record to the producer and return the future of its acknowledgement."""
-    future: asyncio.Future[Any] = await producer.send(
-        record.topic, value=record.value, key=record.key, headers=list(record.headers)
-    )
-    return future
 
 
 class Delivery:
@@ -54,7 +46,7 @@ class Delivery:
         self._link = link
         self.spool = spool
         self._metrics = metrics
-        self._timeout = timeout
+        self._deadlines = Deadlines(timeout)
         self._clock = clock
 
     @property
@@ -73,21 +65,18 @@ class Delivery:
         return "spooled"
 
     async def _produce(
-        self, producer: AIOKafkaProducer, record: Record
+        self, producer: KafkaProducer, record: Record
     ) -> tuple[bool, asyncio.Future[Any] | None]:
         """Send and wait up to the timeout; return whether acknowledged, and any pending send."""
-        start, future = self._clock(), None
-        try:
-            async with asyncio.timeout(self._timeout):
-                future = await send(producer, record)
-                await asyncio.shield(future)
-        except TimeoutError:
+        start, future = self._clock(), producer.send(record)
+        if not await self._deadlines.wait(future):
             self._note_failure("produce timed out", record)
             return False, future
-        except KafkaError as exc:
-            self._note_failure(repr(exc), record)
-            if isinstance(exc, POISONED):
-                self._link.replace(repr(exc))
+        error = future.exception()
+        if error is not None:
+            self._note_failure(repr(error), record)
+            if isinstance(error, ProducerFailedError):
+                self._link.replace(repr(error))
             return False, None
         self.failing = False
         self._metrics.produce_latency.observe(self._clock() - start)

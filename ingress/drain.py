@@ -6,32 +6,20 @@ import asyncio
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import (
-    CorruptRecordException,
-    KafkaError,
-    MessageSizeTooLargeError,
-    RecordListTooLargeError,
-    RecordTooLargeError,
-)
 
 from ingress import records
-from ingress.delivery import Delivery, send
+from ingress.delivery import Delivery
+from ingress.errors import ProducerFailedError, RecordRefusedError
 from ingress.metrics import Metrics
+from ingress.producer import KafkaProducer
 from ingress.spool import Entry, Spool
-from ingress.writer import POISONED, ProducerLink, Sleep
+from ingress.writer import ProducerLink, Sleep
 
 log = structlog.get_logger("ingress.drain")
 BATCH = 500
 RETRY_SECONDS = 0.5
-STALL_SECONDS = 30.0
-# Kafka refuses these records for good; retrying would block the spool behind them forever.
-REFUSED = (
-    MessageSizeTooLargeError,
-    RecordTooLargeError,
-    RecordListTooLargeError,
-    CorruptRecordException,
-)
+# A backstop: librdkafka itself fails a record it could not deliver within its delivery timeout.
+STALL_SECONDS = 45.0
 
 
 class Drainer:
@@ -68,19 +56,13 @@ class Drainer:
             if drained < len(entries):
                 await self._sleep(RETRY_SECONDS)
 
-    async def _send(
-        self, producer: AIOKafkaProducer, entries: list[Entry]
-    ) -> tuple[int, list[Entry]]:
+    async def _send(self, producer: KafkaProducer, entries: list[Entry]) -> tuple[int, list[Entry]]:
         """Send the entries in order; return the settled prefix length and the refused in it."""
         futures: list[asyncio.Future[Any]] = []
         for entry in entries:
             future = self._delivery.in_flight.get(entry.seq)
             if future is None:
-                try:
-                    future = await send(producer, records.decode(entry.payload))
-                except KafkaError as exc:
-                    log.warning("spool.send_failed", error=repr(exc), seq=entry.seq)
-                    break
+                future = producer.send(records.decode(entry.payload))
                 self._delivery.in_flight[entry.seq] = future
             futures.append(future)
         results = await self._outcomes(futures)
@@ -95,7 +77,7 @@ class Drainer:
             if stalled:
                 self._link.replace(f"{len(stalled)} sends unacknowledged for {STALL_SECONDS}s")
         results = await asyncio.gather(*futures, return_exceptions=True)
-        if any(isinstance(result, POISONED) for result in results):
+        if any(isinstance(result, ProducerFailedError) for result in results):
             self._link.replace("the producer can no longer send")
         return results
 
@@ -103,7 +85,7 @@ class Drainer:
         """Forget failed sends (to be retried); return the settled prefix length and refusals."""
         prefix, intact, refused = 0, True, []
         for entry, result in zip(entries, results, strict=False):
-            if isinstance(result, REFUSED):
+            if isinstance(result, RecordRefusedError):
                 refused += [entry] if intact else []
             elif isinstance(result, BaseException):
                 self._delivery.in_flight.pop(entry.seq, None)

@@ -2,14 +2,35 @@
 
 IntercomStreamError
 └── ProcessingError
+    ├── PoisonMessageError
+    │   └── RecordRefusedError    Kafka refuses this record for good (too large, invalid)
     └── TransientError
-        └── SpoolUnavailableError   the local spool could not be written (disk full, I/O error)
+        ├── SpoolUnavailableError the local spool could not be written (disk full, I/O error)
+        ├── KafkaUnavailableError no broker answered the producer's metadata request
+        └── DeliveryError         Kafka did not acknowledge a record; spool it and retry
+            └── ProducerFailedError the producer can never send again: replace it
 """
 
 from __future__ import annotations
 
-from intercom_stream.errors import TransientError
+from intercom_stream.errors import PoisonMessageError, TransientError
 
 
 class SpoolUnavailableError(TransientError):
     """The spool could not make a notification durable; the request must fail with 503."""
+
+
+class KafkaUnavailableError(TransientError):
+    """No broker answered while the producer was starting."""
+
+
+class DeliveryError(TransientError):
+    """Kafka did not acknowledge a record (timed out, purged, broker error)."""
+
+
+class ProducerFailedError(DeliveryError):
+    """The producer hit a fatal error (fenced, out of sequence) and must be replaced."""
+
+
+class RecordRefusedError(PoisonMessageError):
+    """Kafka refuses this record whatever the retry: too large or invalid."""

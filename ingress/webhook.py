@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from ingress import envelope, signature
 from ingress.answers import REQUEST_ID_KEY
@@ -44,6 +44,8 @@ async def head(_: web.Request) -> web.Response:
 
 def require_json(request: web.Request) -> None:
     """Refuse a body that is not declared as JSON with 415."""
+    if request.headers.get(hdrs.CONTENT_TYPE) == "application/json":
+        return
     media_type = request.content_type
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise web.HTTPUnsupportedMediaType(

@@ -1,7 +1,7 @@
-"""The idempotent Kafka producer and its link: started in the background, retried until it works.
+"""The producer link: starts the producer in the background and retries until a broker answers.
 
-aiokafka's start() raises when no broker answers; the ingress must start anyway and spool, so
-the link keeps trying in the background and exposes the producer once it is connected.
+The ingress must start, and spool, while no broker answers, so the link keeps trying in the
+background and exposes the producer once it is connected.
 """
 
 from __future__ import annotations
@@ -10,48 +10,20 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import structlog
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import (
-    InvalidProducerEpoch,
-    InvalidProducerIdMapping,
-    KafkaError,
-    KafkaTimeoutError,
-    OutOfOrderSequenceNumber,
-    ProducerFenced,
-    UnknownProducerId,
-)
+
+from ingress.errors import KafkaUnavailableError
+from ingress.producer import KafkaProducer, RdKafkaProducer, producer_config
 
 log = structlog.get_logger("ingress.writer")
-ProducerFactory = Callable[[], AIOKafkaProducer]
+ProducerFactory = Callable[[], KafkaProducer]
 Sleep = Callable[[float], Awaitable[None]]
 RETRY_SECONDS = 1.0
 FLUSH_SECONDS = 5.0
-# aiokafka's idempotent producer cannot recover from these (it keeps its sequence numbers), so
-# the link replaces the producer. Batches that expire leave such a gap: hence the long timeout.
-POISONED = (
-    OutOfOrderSequenceNumber, InvalidProducerEpoch, InvalidProducerIdMapping, ProducerFenced,
-    UnknownProducerId,
-)  # fmt: skip
-REQUEST_TIMEOUT_MS = 30_000
-BATCH_BYTES = 1024 * 1024
 
 
-def durable_producer(
-    bootstrap_servers: list[str], client_id: str, max_bytes: int
-) -> AIOKafkaProducer:
+def durable_producer(bootstrap_servers: list[str], client_id: str, max_bytes: int) -> KafkaProducer:
     """Return an idempotent producer that waits for every in-sync replica (acks=all)."""
-    return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
-        client_id=client_id,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=1,
-        # The idempotent producer has one batch in flight per partition: a batch must hold
-        # every notification arriving during a round trip, or senders queue behind it.
-        max_batch_size=BATCH_BYTES,
-        request_timeout_ms=REQUEST_TIMEOUT_MS,
-        max_request_size=max_bytes + 64 * 1024,
-    )
+    return RdKafkaProducer(producer_config(bootstrap_servers, client_id, max_bytes))
 
 
 class ProducerLink:
@@ -61,11 +33,11 @@ class ProducerLink:
         self, factory: ProducerFactory, sleep: Sleep = asyncio.sleep, retry: float = RETRY_SECONDS
     ) -> None:
         """Remember how to build a producer; nothing connects until start()."""
-        self.producer: AIOKafkaProducer | None = None
+        self.producer: KafkaProducer | None = None
         self._factory = factory
         self._sleep = sleep
         self._retry = retry
-        self._ready: asyncio.Future[AIOKafkaProducer] | None = None
+        self._ready: asyncio.Future[KafkaProducer] | None = None
         self._task: asyncio.Task[None] | None = None
         self._retired: set[asyncio.Task[None]] = set()
 
@@ -81,13 +53,13 @@ class ProducerLink:
             return
         log.warning("kafka.producer_replaced", reason=reason)
         self.producer = None
-        abandon_pending(old)
+        old.abandon()
         retiring = asyncio.create_task(old.stop())
         self._retired.add(retiring)
         retiring.add_done_callback(self._retired.discard)
         self.start()
 
-    async def connected(self) -> AIOKafkaProducer:
+    async def connected(self) -> KafkaProducer:
         """Wait until the producer is connected and return it."""
         if self._ready is None:
             raise RuntimeError("ProducerLink.start() was not called")
@@ -107,13 +79,13 @@ class ProducerLink:
                 self._ready.set_result(producer)
             log.info("kafka.connected", attempt=attempt)
 
-    async def _start(self, producer: AIOKafkaProducer, attempt: int) -> bool:
+    async def _start(self, producer: KafkaProducer, attempt: int) -> bool:
         """Start one producer; on failure or cancellation close it so no socket leaks."""
         started = False
         try:
             await producer.start()
             started = True
-        except (KafkaError, OSError) as exc:
+        except KafkaUnavailableError as exc:
             log.warning("kafka.connect_failed", attempt=attempt, error=repr(exc))
         finally:
             if not started:
@@ -130,17 +102,7 @@ class ProducerLink:
         await asyncio.gather(*self._retired, return_exceptions=True)
         if self.producer is None:
             return
-        try:
-            async with asyncio.timeout(flush_seconds):
-                await self.producer.flush()
-        except TimeoutError:
+        if not await self.producer.flush(flush_seconds):
             log.warning("kafka.flush_timed_out", seconds=flush_seconds)
-            abandon_pending(self.producer)
+            self.producer.abandon()
         await self.producer.stop()
-
-
-def abandon_pending(producer: AIOKafkaProducer) -> None:
-    """Fail every unsent batch so stop() does not wait forever for an absent broker."""
-    # aiokafka's idempotent producer retries forever and stop() flushes first. Every record
-    # acknowledged to Intercom is already on Kafka or on the spool, so failing them is safe.
-    producer._message_accumulator.fail_all(KafkaTimeoutError("ingress shutting down"))

@@ -1,4 +1,4 @@
-"""A fake of aiokafka's producer: acknowledges, stalls or refuses on command."""
+"""A fake of the ingress's Kafka producer: acknowledges, stalls or fails on command."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka.errors import KafkaConnectionError, OutOfOrderSequenceNumber
+from ingress.errors import DeliveryError, KafkaUnavailableError, ProducerFailedError
+from ingress.records import Record
 
 
 @dataclass(frozen=True)
@@ -38,41 +39,26 @@ class Broker:
         self.held.clear()
 
 
-class _Accumulator:
-    """The private part of aiokafka's producer that abandon_pending reaches for."""
-
-    def __init__(self, broker: Broker) -> None:
-        self._broker = broker
-
-    def fail_all(self, exception: Exception) -> None:
-        for _, future in self._broker.held:
-            future.set_exception(exception)
-        self._broker.held.clear()
-
-
 class FakeProducer:
-    """Mimics AIOKafkaProducer's start, send, flush and stop."""
+    """Mimics the ingress producer's start, send, flush, abandon and stop."""
 
     def __init__(self, broker: Broker, on_start: asyncio.Event) -> None:
         self._broker = broker
         self._on_start = on_start
-        self._message_accumulator = _Accumulator(broker)
         self.started = False
         self.stopped = False
 
     async def start(self) -> None:
         if not self._broker.up:
-            raise KafkaConnectionError("fake broker is down")
+            raise KafkaUnavailableError("fake broker is down")
         self.started = True
         self._on_start.set()
 
-    async def send(
-        self, topic: str, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
-    ) -> asyncio.Future[Any]:
-        sent = Sent(topic, key, value, tuple(headers))
+    def send(self, record: Record) -> asyncio.Future[None]:
+        sent = Sent(record.topic, record.key, record.value, record.headers)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self._broker.poisoned:
-            future.set_exception(OutOfOrderSequenceNumber())
+            future.set_exception(ProducerFailedError("fake producer is out of sequence"))
         elif self._broker.stalled or not self._broker.up:
             self._broker.held.append((sent, future))
         else:
@@ -80,9 +66,15 @@ class FakeProducer:
             future.set_result(None)
         return future
 
-    async def flush(self) -> None:
+    async def flush(self, seconds: float) -> bool:
         if self._broker.held:
-            await asyncio.wait([future for _, future in self._broker.held])
+            await asyncio.wait([future for _, future in self._broker.held], timeout=seconds)
+        return not self._broker.held
+
+    def abandon(self) -> None:
+        for _, future in self._broker.held:
+            future.set_exception(DeliveryError("fake producer abandoned its sends"))
+        self._broker.held.clear()
 
     async def stop(self) -> None:
         self.stopped = True

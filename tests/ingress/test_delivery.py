@@ -97,7 +97,7 @@ async def test_records_after_a_spooled_one_queue_behind_it(rig: Rig) -> None:
 
 
 async def test_a_producer_that_can_no_longer_send_is_replaced(rig: Rig) -> None:
-    """After OutOfOrderSequenceNumber the producer is replaced and the spooled record drains."""
+    """After a fatal producer error the producer is replaced and the spooled record drains."""
     rig.producers.broker.poisoned = True
     assert await rig.delivery.deliver(record(1)) == "spooled"
     await until(lambda: len(rig.producers.made) == 2, "a second producer", timeout=5)

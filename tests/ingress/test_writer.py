@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from ingress.records import Record
 from ingress.writer import ProducerLink
 from tests.ingress.fakes import FakeProducers
 
@@ -36,7 +37,7 @@ async def test_close_abandons_sends_the_broker_never_acknowledges() -> None:
     link.start()
     producer = await asyncio.wait_for(link.connected(), timeout=5)
     producers.broker.stalled = True
-    future = await producer.send("t", value=b"v", key=b"k", headers=[])
+    future = producer.send(Record("t", b"k", b"v", ()))
     await link.close(flush_seconds=0.05)
     assert future.exception() is not None
     assert producer.stopped
