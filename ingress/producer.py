@@ -114,9 +114,10 @@ class RdKafkaProducer:
 
     def send(self, record: Record) -> asyncio.Future[None]:
         """Queue the record and return the future of its acknowledgement."""
-        if self._producer is None or self._loop is None:
-            raise DeliveryError("the producer is not started")
-        future = self._loop.create_future()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._producer is None:
+            future.set_exception(DeliveryError("the producer is not running"))
+            return future
         try:
             self._producer.produce(
                 record.topic, record.value, record.key, headers=list(record.headers),

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
-from ingress.errors import KafkaUnavailableError, RecordRefusedError
+from ingress.errors import DeliveryError, KafkaUnavailableError, RecordRefusedError
 from ingress.producer import RdKafkaProducer, producer_config
 from ingress.records import Record
 from intercom_stream.settings import Settings
@@ -73,3 +73,12 @@ async def test_stop_fails_what_an_absent_broker_never_acknowledged() -> None:
     with pytest.raises(Exception, match="PURGE") as caught:
         await asyncio.wait_for(future, timeout=5)
     assert type(caught.value).__name__ == "DeliveryError"
+
+
+async def test_a_stopped_producer_fails_sends_through_the_future() -> None:
+    """send() after stop() never raises: its future fails, so the drainer keeps running."""
+    config = producer_config([f"127.0.0.1:{free_port()}"], "stopped-test", MAX_BYTES)
+    stopped = RdKafkaProducer(config)
+    await stopped.stop()
+    with pytest.raises(DeliveryError, match="not running"):
+        await asyncio.wait_for(stopped.send(Record("t", b"k", b"v", ())), timeout=5)
