@@ -105,7 +105,9 @@ class RdKafkaProducer:
         """Create the producer, start polling, and wait until a broker answers for metadata."""
         self._loop = asyncio.get_running_loop()
         self._producer = producer = Producer(self._config)
-        self._thread = threading.Thread(target=self._poll, name="kafka-poll", daemon=True)
+        self._thread = threading.Thread(
+            target=self._poll, args=(producer,), name="kafka-poll", daemon=True
+        )
         self._thread.start()
         try:
             await asyncio.to_thread(producer.list_topics, timeout=self._probe_seconds)
@@ -152,10 +154,9 @@ class RdKafkaProducer:
             self._producer = None
         self._settle()
 
-    def _poll(self) -> None:
+    def _poll(self, producer: Producer) -> None:
         """Serve delivery reports until stopped (runs on the poll thread)."""
-        producer = self._producer
-        while producer is not None and not self._stopping.is_set():
+        while not self._stopping.is_set():
             producer.poll(POLL_SECONDS)
 
     def _report(self, future: asyncio.Future[None], error: KafkaError | None, _: object) -> None:
