@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from ingress.errors import SpoolUnavailableError
-from ingress.metrics import Metrics
 from intercom_stream.errors import SignatureError
 
 log = structlog.get_logger("ingress.answers")
 REQUEST_ID = "X-Request-Id"
-REQUEST_ID_KEY = web.RequestKey("request_id", str)
 # 410 disables Intercom's subscription for good and 429 throttles it for up to two hours.
 FORBIDDEN_STATUSES = frozenset({410, 429})
+Handler = Callable[[web.BaseRequest, str], Awaitable[web.StreamResponse]]
 
 
 def json_error(status: int, code: str, message: str, request_id: str = "") -> web.Response:
@@ -30,7 +29,7 @@ _PROCESS = os.urandom(4).hex()
 _SEQUENCE = itertools.count(1)
 
 
-def request_id(request: web.Request) -> str:
+def request_id(request: web.BaseRequest) -> str:
     """Return the caller's request id, or a new one: a random process prefix and a counter."""
     return request.headers.get(REQUEST_ID) or f"{_PROCESS}-{next(_SEQUENCE):x}"
 
@@ -43,34 +42,36 @@ def _own_error(exc: SignatureError | SpoolUnavailableError, ident: str) -> web.R
     return json_error(503, "spool_unavailable", str(exc), ident)
 
 
-def _http_error(request: web.Request, exc: web.HTTPException, ident: str) -> web.Response:
-    """Answer an HTTP error (413, 415, 404, ...) with a JSON body."""
+def _http_error(request: web.BaseRequest, exc: web.HTTPException, ident: str) -> web.Response:
+    """Answer an HTTP error (413, 415, 400, ...) with a JSON body."""
     code = exc.reason.lower().replace(" ", "_")
     log.info("request.refused", request_id=ident, status=exc.status, path=request.path)
     return json_error(exc.status, code, exc.text or exc.reason, ident)
 
 
-def middleware(metrics: Metrics, counted_path: str) -> Middleware:
-    """Return the middleware that sets request ids, shapes errors and counts webhook answers."""
+def _unexpected(request: web.BaseRequest, exc: Exception, ident: str) -> web.Response:
+    """Answer a defect with a JSON 500, logging it with its traceback."""
+    log.error("request.failed", request_id=ident, path=request.path, exc_info=exc)
+    return json_error(500, "internal_error", "the request could not be handled", ident)
 
-    @web.middleware
-    async def answer(request: web.Request, handler: Handler) -> web.StreamResponse:
-        ident = request[REQUEST_ID_KEY] = request_id(request)
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            response = _http_error(request, exc, ident)
-        except (SignatureError, SpoolUnavailableError) as exc:
-            if isinstance(exc, SignatureError):
-                metrics.signature_failures.inc()
-            response = _own_error(exc, ident)
-        if response.status in FORBIDDEN_STATUSES:
-            response = json_error(503, "unavailable", "temporarily unavailable", ident)
-        response.headers[REQUEST_ID] = ident
-        if request.path == counted_path:
-            metrics.answered(response.status)
-        return response
 
-    return answer
+async def _shaped(request: web.BaseRequest, handler: Handler, ident: str) -> web.StreamResponse:
+    """Run the handler and turn every exception into a JSON error answer."""
+    try:
+        return await handler(request, ident)
+    except web.HTTPException as exc:
+        return _http_error(request, exc, ident)
+    except (SignatureError, SpoolUnavailableError) as exc:
+        return _own_error(exc, ident)
+    except Exception as exc:  # noqa: BLE001 - a defect still gets a JSON answer, and is logged
+        return _unexpected(request, exc, ident)
+
+
+async def answer(request: web.BaseRequest, handler: Handler) -> web.StreamResponse:
+    """Answer one request: a request id on every answer, JSON errors, no 410 or 429."""
+    ident = request_id(request)
+    response = await _shaped(request, handler, ident)
+    if response.status in FORBIDDEN_STATUSES:
+        response = json_error(503, "unavailable", "temporarily unavailable", ident)
+    response.headers[REQUEST_ID] = ident
+    return response

@@ -5,23 +5,17 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ingress.delivery import Delivery
 from ingress.metrics import Metrics
-from ingress.webhook import INTAKE
-
-METRICS = web.AppKey("metrics", Metrics)
 
 
-async def healthz(_: web.Request) -> web.Response:
+async def healthz(_: web.BaseRequest, __: str) -> web.Response:
     """Answer 200 while the process serves requests."""
     return web.json_response({"status": "ok"})
 
 
-async def readyz(request: web.Request) -> web.Response:
-    """Answer 200 when notifications can be made durable (degraded: via the spool), else 503."""
-    intake = request.app.get(INTAKE)
-    if intake is None:
-        return web.json_response({"status": "starting"}, status=503)
-    delivery = intake.delivery
+def readiness(delivery: Delivery) -> tuple[int, dict[str, object]]:
+    """Return the readiness status code and body: ok, degraded (spooling) or unavailable."""
     kafka, spool = delivery.kafka_healthy, delivery.spool
     status = "ok" if kafka and spool.depth == 0 else "degraded"
     if not (kafka or spool.writable):
@@ -32,10 +26,16 @@ async def readyz(request: web.Request) -> web.Response:
         "spool_writable": spool.writable,
         "spool_depth": spool.depth,
     }
-    return web.json_response(body, status=503 if status == "unavailable" else 200)
+    return (503 if status == "unavailable" else 200), body
 
 
-async def metrics(request: web.Request) -> web.Response:
+async def readyz(delivery: Delivery, _: web.BaseRequest, __: str) -> web.Response:
+    """Answer 200 when notifications can be made durable (degraded: via the spool), else 503."""
+    status, body = readiness(delivery)
+    return web.json_response(body, status=status)
+
+
+async def metrics(registry: Metrics, _: web.BaseRequest, __: str) -> web.Response:
     """Expose the ingress metrics in the Prometheus text format."""
-    payload = generate_latest(request.app[METRICS].registry)
+    payload = generate_latest(registry.registry)
     return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})

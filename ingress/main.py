@@ -1,7 +1,7 @@
 """Runs the ingress process until SIGTERM or SIGINT, then shuts down gracefully.
 
-On a signal aiohttp stops accepting connections, waits up to the shutdown timeout for requests
-in flight, then runs the cleanup context: the drainer stops, the producer is flushed (bounded),
+On a signal the server stops accepting connections and waits up to the shutdown timeout for
+requests in flight; then the ingress stops: the drainer stops, the producer is flushed (bounded),
 and the spool is closed. Whatever is still spooled is drained by the next start.
 """
 
@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import signal
 
+import structlog
 from aiohttp import web
 
-from ingress.app import create_app
+from ingress.app import Ingress
 from intercom_stream.settings import Settings
+
+log = structlog.get_logger("ingress.main")
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def event_loop() -> asyncio.AbstractEventLoop:
@@ -26,15 +31,44 @@ def event_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
+def watch_signals(loop: asyncio.AbstractEventLoop) -> asyncio.Future[signal.Signals]:
+    """Handle SIGTERM and SIGINT from now on; the returned future resolves to the first one."""
+    arrived: asyncio.Future[signal.Signals] = loop.create_future()
+
+    def note(sig: signal.Signals) -> None:
+        if not arrived.done():
+            arrived.set_result(sig)
+
+    for sig in SIGNALS:
+        loop.add_signal_handler(sig, note, sig)
+    return arrived
+
+
+async def run(settings: Settings) -> None:
+    """Start the ingress, serve until signalled, then close the server and stop the ingress."""
+    loop = asyncio.get_running_loop()
+    signalled, ingress = watch_signals(loop), Ingress(settings)
+    runner = web.ServerRunner(
+        ingress.server(), shutdown_timeout=settings.ingress_shutdown_timeout_seconds
+    )
+    try:
+        await ingress.start()
+        await runner.setup()
+        await web.TCPSite(runner, settings.ingress_host, settings.ingress_port).start()
+        log.info("ingress.serving", host=settings.ingress_host, port=settings.ingress_port)
+        log.info("ingress.stopping", signal=(await signalled).name)
+    finally:
+        await runner.cleanup()
+        await ingress.stop()
+        for sig in SIGNALS:
+            loop.remove_signal_handler(sig)
+
+
 def serve(settings: Settings) -> int:
     """Serve the webhook endpoint on the configured host and port; return the exit code."""
-    web.run_app(
-        create_app(settings),
-        host=settings.ingress_host,
-        port=settings.ingress_port,
-        shutdown_timeout=settings.ingress_shutdown_timeout_seconds,
-        access_log=None,
-        print=None,
-        loop=event_loop(),
-    )
+    loop = event_loop()
+    try:
+        loop.run_until_complete(run(settings))
+    finally:
+        loop.close()
     return 0

@@ -11,10 +11,10 @@ import structlog
 from aiohttp import hdrs, web
 
 from ingress import envelope, signature
-from ingress.answers import REQUEST_ID_KEY
 from ingress.delivery import Delivery
+from ingress.metrics import Metrics
 from ingress.records import Record, dead_letter_record, notification_record
-from intercom_stream.errors import PoisonMessageError
+from intercom_stream.errors import PoisonMessageError, SignatureError
 
 log = structlog.get_logger("ingress.webhook")
 ACCEPTED = b'{"status":"accepted"}'
@@ -23,7 +23,7 @@ DEAD_LETTERED = b'{"status":"dead-lettered"}'
 
 @dataclass(frozen=True)
 class Intake:
-    """What the webhook endpoint needs: secrets, limits, topics, the delivery and a clock."""
+    """What the webhook endpoint needs: secrets, limits, topics, delivery, metrics and a clock."""
 
     secrets: tuple[bytes, ...]
     instance_id: str
@@ -31,18 +31,16 @@ class Intake:
     notifications_topic: str
     dead_letter_topic: str
     delivery: Delivery
+    metrics: Metrics
     clock: Callable[[], float] = time.time
 
 
-INTAKE = web.AppKey("intake", Intake)
-
-
-async def head(_: web.Request) -> web.Response:
+async def head(_: web.BaseRequest, __: str) -> web.Response:
     """Answer Intercom's URL validation."""
     return web.Response(status=200)
 
 
-def require_json(request: web.Request) -> None:
+def require_json(request: web.BaseRequest) -> None:
     """Refuse a body that is not declared as JSON with 415."""
     if request.headers.get(hdrs.CONTENT_TYPE) == "application/json":
         return
@@ -53,7 +51,7 @@ def require_json(request: web.Request) -> None:
         )
 
 
-async def read_body(request: web.Request, limit: int) -> bytes:
+async def read_body(request: web.BaseRequest, limit: int) -> bytes:
     """Read the body, refusing with 413 as soon as it exceeds the limit (never buffering more)."""
     declared = request.content_length
     if declared is not None and declared > limit:
@@ -68,7 +66,7 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     return await _read_chunked(request, limit)
 
 
-async def _read_chunked(request: web.Request, limit: int) -> bytes:
+async def _read_chunked(request: web.BaseRequest, limit: int) -> bytes:
     """Read a body of undeclared length, refusing with 413 once it passes the limit."""
     chunks, size = [], 0
     while chunk := await request.content.read(limit + 1 - size):
@@ -79,13 +77,21 @@ async def _read_chunked(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def receive(request: web.Request) -> web.Response:
+def verify(intake: Intake, values: list[str], body: bytes) -> None:
+    """Verify the signature, counting a failure before raising SignatureError."""
+    try:
+        signature.verify(values, body, intake.secrets)
+    except SignatureError:
+        intake.metrics.signature_failures.inc()
+        raise
+
+
+async def receive(intake: Intake, request: web.BaseRequest, ident: str) -> web.Response:
     """Verify, persist and acknowledge one Intercom notification."""
-    intake = request.app[INTAKE]
     require_json(request)
     body = await read_body(request, intake.max_body_bytes)
     values = request.headers.getall(signature.HEADER, [])
-    signature.verify(values, body, intake.secrets)
+    verify(intake, values, body)
     received_at_ms = int(intake.clock() * 1000)
     try:
         parsed = envelope.parse(body)
@@ -93,23 +99,21 @@ async def receive(request: web.Request) -> web.Response:
         record = dead_letter_record(
             intake.dead_letter_topic, body, exc, values[0], received_at_ms, intake.instance_id
         )
-        return await _dead_letter(request, intake.delivery, record, len(body))
+        return await _dead_letter(ident, intake.delivery, record, len(body))
     record = notification_record(
         intake.notifications_topic, parsed, body, values[0], received_at_ms, intake.instance_id
     )
     outcome = await intake.delivery.deliver(record)
-    _log_accepted(request, parsed, outcome)
+    _log_accepted(ident, parsed, outcome)
     return web.Response(body=ACCEPTED, content_type="application/json")
 
 
-async def _dead_letter(
-    request: web.Request, delivery: Delivery, record: Record, size: int
-) -> web.Response:
+async def _dead_letter(ident: str, delivery: Delivery, record: Record, size: int) -> web.Response:
     """Make the dead letter durable and acknowledge, so Intercom does not resend it."""
     outcome = await delivery.deliver(record)
     log.warning(
         "notification.dead_lettered",
-        request_id=request[REQUEST_ID_KEY],
+        request_id=ident,
         reason="not an Intercom envelope",
         bytes=size,
         outcome=outcome,
@@ -117,12 +121,12 @@ async def _dead_letter(
     return web.Response(body=DEAD_LETTERED, content_type="application/json")
 
 
-def _log_accepted(request: web.Request, parsed: envelope.Envelope, outcome: str) -> None:
+def _log_accepted(ident: str, parsed: envelope.Envelope, outcome: str) -> None:
     """Log the accepted notification: debug when produced, info when spooled or a ping."""
     level = log.debug if outcome == "produced" and not parsed.is_ping else log.info
     level(
         "notification.accepted",
-        request_id=request[REQUEST_ID_KEY],
+        request_id=ident,
         notification_id=parsed.notification_id,
         intercom_topic=parsed.topic,
         key=parsed.key,

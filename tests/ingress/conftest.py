@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, settings
 
-from ingress.app import WEBHOOK_PATH, Seams, create_app
+from ingress.app import WEBHOOK_PATH, Seams
 from ingress.signature import sign
 from intercom_stream.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.ingress.fakes import FakeProducer, FakeProducers
+from tests.ingress.serving import client_of, started
 
 settings.register_profile(
     "default",
@@ -55,20 +57,18 @@ def spool_dir(tmp_path: Path) -> Path:
 async def make_client(
     make_settings: Callable[..., Settings], producers: FakeProducers, spool_dir: Path
 ) -> AsyncIterator[MakeClient]:
-    """Build test clients of the real app over loopback, writing to fake producers."""
-    clients: list[TestClient] = []
+    """Build test clients of the real ingress over loopback, writing to fake producers."""
+    async with AsyncExitStack() as stack:
 
-    async def build(seams: Seams | None = None, **overrides: object) -> TestClient:
-        settings = make_settings(ingress_instance_id="ingress-test", **overrides)
-        seams = seams or Seams(producer_factory=producers, spool_dir=spool_dir)
-        client = TestClient(TestServer(create_app(settings, seams)))
-        await client.start_server()
-        clients.append(client)
-        return client
+        async def build(seams: Seams | None = None, **overrides: object) -> TestClient:
+            settings = make_settings(ingress_instance_id="ingress-test", **overrides)
+            seams = seams or Seams(producer_factory=producers, spool_dir=spool_dir)
+            ingress = await stack.enter_async_context(started(settings, seams))
+            client = await client_of(ingress)
+            stack.push_async_callback(client.close)
+            return client
 
-    yield build
-    for client in clients:
-        await client.close()
+        yield build
 
 
 @pytest.fixture

@@ -12,16 +12,17 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from ingress.app import WEBHOOK_PATH, Seams, create_app
-from ingress.webhook import INTAKE
+from ingress.app import WEBHOOK_PATH, Ingress, Seams
+from ingress.delivery import Delivery
 from intercom_stream import samples
 from intercom_stream.settings import Settings
 from intercom_stream.topics import ensure_topics
 from schemas import headers
 from tests.ingress.conftest import signed
 from tests.ingress.second_broker import SecondBroker
+from tests.ingress.serving import client_of, started
 from tests.ingress.waiting import until
 from tests.kafka_helpers import consume, consume_all
 from tests.processes import Process, free_port
@@ -94,9 +95,8 @@ async def spool_depth(session: aiohttp.ClientSession, base: str) -> int:
         return int((await response.json())["spool_depth"])
 
 
-def state(client: TestClient) -> dict[str, object]:
+def state(delivery: Delivery) -> dict[str, object]:
     """What the ingress's delivery looks like, for a failure message."""
-    delivery = client.app[INTAKE].delivery
     flights = delivery.in_flight.values()
     return {
         "depth": delivery.spool.depth,
@@ -107,15 +107,30 @@ def state(client: TestClient) -> dict[str, object]:
 
 
 @pytest.fixture
-async def in_process(outage_settings: Settings) -> AsyncIterator[TestClient]:
-    """The ingress app in this process, producing to the second broker."""
-    seams = Seams(spool_dir=Path(outage_settings.ingress_spool_dir))
-    async with TestClient(TestServer(create_app(outage_settings, seams))) as client:
-        yield client
+async def ingress(outage_settings: Settings) -> AsyncIterator[Ingress]:
+    """The ingress in this process, producing to the second broker."""
+    async with started(
+        outage_settings, Seams(spool_dir=Path(outage_settings.ingress_spool_dir))
+    ) as it:
+        yield it
+
+
+@pytest.fixture
+async def in_process(ingress: Ingress) -> AsyncIterator[TestClient]:
+    """A test client of the in-process ingress."""
+    client = await client_of(ingress)
+    yield client
+    await client.close()
+
+
+def delivery_of(ingress: Ingress) -> Delivery:
+    """Return the started ingress's delivery."""
+    assert ingress.intake is not None, "the ingress is not started"
+    return ingress.intake.delivery
 
 
 async def test_notifications_spooled_while_the_broker_is_down_arrive_in_order_once(
-    broker: SecondBroker, outage_settings: Settings, in_process: TestClient
+    broker: SecondBroker, outage_settings: Settings, ingress: Ingress, in_process: TestClient
 ) -> None:
     """Started with no broker: answers 200, reports degraded, then drains in order once up."""
     await broker.down()
@@ -128,7 +143,7 @@ async def test_notifications_spooled_while_the_broker_is_down_arrive_in_order_on
     async with in_process.get("/metrics") as response:
         assert "ingress_spool_depth 24.0" in await response.text()
     await broker_up(broker, outage_settings)
-    await until(lambda: in_process.app[INTAKE].delivery.spool.depth == 0, "drain", 60)
+    await until(lambda: delivery_of(ingress).spool.depth == 0, "drain", 60)
     records = await consume(broker.address, outage_settings.topic_notifications, 24)
     assert sent_ids_by_key(records) == expected_by_key(list(range(24)))
     assert {r.value for r in records} == {notification(i) for i in range(24)}
@@ -166,7 +181,7 @@ async def test_spool_left_by_a_killed_ingress_is_drained_by_the_next_start(
 
 
 async def test_steady_load_through_a_broker_restart_is_answered_and_lands_once(
-    broker: SecondBroker, outage_settings: Settings, in_process: TestClient
+    broker: SecondBroker, outage_settings: Settings, ingress: Ingress, in_process: TestClient
 ) -> None:
     """Under load, a 60 s broker outage costs no 5xx and no lost or doubled record.
 
@@ -175,7 +190,8 @@ async def test_steady_load_through_a_broker_restart_is_answered_and_lands_once(
     """
     await broker_up(broker, outage_settings)
     counter, statuses, stop = itertools.count(), [], asyncio.Event()
-    spool = in_process.app[INTAKE].delivery.spool
+    delivery = delivery_of(ingress)
+    spool = delivery.spool
 
     async def worker(lane: int) -> None:
         while not stop.is_set():
@@ -196,7 +212,7 @@ async def test_steady_load_through_a_broker_restart_is_answered_and_lands_once(
             OUTAGE_SECONDS + 30,
         )
         await broker.up()
-        await until(lambda: spool.depth == 0, "the spool to drain", 60, lambda: state(in_process))
+        await until(lambda: spool.depth == 0, "the spool to drain", 60, lambda: state(delivery))
         count = len(statuses)
         await until(lambda: len(statuses) >= count + 40, "load after the outage")
         assert time.monotonic() - started < OUTAGE_SECONDS + 40

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import orjson
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from ingress.app import WEBHOOK_PATH, Seams, create_app
+from ingress.app import WEBHOOK_PATH, Seams
 from ingress.signature import sign
 from intercom_stream import samples
 from intercom_stream.settings import Settings
 from schemas import DeadLetter, headers
 from tests.conftest import TEST_SECRET
+from tests.ingress.serving import client_of, started
 from tests.kafka_helpers import consume
 
 pytestmark = pytest.mark.integration
@@ -24,9 +25,10 @@ pytestmark = pytest.mark.integration
 async def client(kafka_settings: Settings, tmp_path: Path) -> AsyncIterator[TestClient]:
     """An HTTP client for the ingress, which writes to this test's topics."""
     settings = kafka_settings.model_copy(update={"ingress_instance_id": "ingress-kafka-test"})
-    app = create_app(settings, Seams(spool_dir=tmp_path / "spool"))
-    async with TestClient(TestServer(app)) as test_client:
+    async with started(settings, Seams(spool_dir=tmp_path / "spool")) as ingress:
+        test_client = await client_of(ingress)
         yield test_client
+        await test_client.close()
 
 
 async def post(client: TestClient, body: bytes, signature: str | None) -> tuple[int, dict]:

@@ -1,0 +1,59 @@
+"""Routes requests to their handlers on aiohttp's low-level server: no router, no middleware.
+
+The webhook is the hot path, so the ingress dispatches on an exact path and method itself;
+every answer still goes through `answers.answer` (request id, JSON errors, no 410 or 429).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aiohttp import web
+
+from ingress.answers import Handler, answer, json_error
+from ingress.metrics import Metrics
+
+Routes = Mapping[str, Mapping[str, Handler]]
+
+
+async def _not_found(request: web.BaseRequest, ident: str) -> web.StreamResponse:
+    """Answer a path the ingress does not serve with a JSON 404."""
+    return json_error(404, "not_found", f"no resource at {request.path}", ident)
+
+
+def _not_allowed(allowed: Mapping[str, Handler]) -> Handler:
+    """Return a handler answering a JSON 405 that lists the allowed methods."""
+    methods = ", ".join(sorted(allowed))
+
+    async def refuse(request: web.BaseRequest, ident: str) -> web.StreamResponse:
+        response = json_error(405, "method_not_allowed", f"{request.method} not allowed", ident)
+        response.headers["Allow"] = methods
+        return response
+
+    return refuse
+
+
+class Router:
+    """Finds each request's handler by path and method and answers through it."""
+
+    def __init__(self, routes: Routes, metrics: Metrics, counted_path: str) -> None:
+        """Take the handlers by path then method, and the path whose answers are counted."""
+        self._routes = routes
+        self._refusals = {path: _not_allowed(methods) for path, methods in routes.items()}
+        self._metrics = metrics
+        self._counted_path = counted_path
+
+    def handler(self, request: web.BaseRequest) -> Handler:
+        """Return the handler of the request's path and method, or the refusal for it."""
+        path = request.path
+        methods = self._routes.get(path)
+        if methods is None:
+            return _not_found
+        return methods.get(request.method) or self._refusals[path]
+
+    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+        """Answer one request (aiohttp's low-level handler)."""
+        response = await answer(request, self.handler(request))
+        if request.path == self._counted_path:
+            self._metrics.answered(response.status)
+        return response
