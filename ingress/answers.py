@@ -55,22 +55,17 @@ def _unexpected(request: web.BaseRequest, exc: Exception, ident: str) -> web.Res
     return json_error(500, "internal_error", "the request could not be handled", ident)
 
 
-async def _shaped(request: web.BaseRequest, handler: Handler, ident: str) -> web.StreamResponse:
-    """Run the handler and turn every exception into a JSON error answer."""
-    try:
-        return await handler(request, ident)
-    except web.HTTPException as exc:
+def for_exception(request: web.BaseRequest, exc: Exception, ident: str) -> web.Response:
+    """Return the JSON error answer for an exception a handler raised."""
+    if isinstance(exc, web.HTTPException):
         return _http_error(request, exc, ident)
-    except (SignatureError, SpoolUnavailableError) as exc:
+    if isinstance(exc, (SignatureError, SpoolUnavailableError)):
         return _own_error(exc, ident)
-    except Exception as exc:  # noqa: BLE001 - a defect still gets a JSON answer, and is logged
-        return _unexpected(request, exc, ident)
+    return _unexpected(request, exc, ident)
 
 
-async def answer(request: web.BaseRequest, handler: Handler) -> web.StreamResponse:
-    """Answer one request: a request id on every answer, JSON errors, no 410 or 429."""
-    ident = request_id(request)
-    response = await _shaped(request, handler, ident)
+def finish(response: web.StreamResponse, ident: str) -> web.StreamResponse:
+    """Replace a 410 or 429 with a 503 and set the request id header."""
     if response.status in FORBIDDEN_STATUSES:
         response = json_error(503, "unavailable", "temporarily unavailable", ident)
     response.headers[REQUEST_ID] = ident

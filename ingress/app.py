@@ -12,7 +12,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -31,6 +31,12 @@ from ingress.writer import ProducerFactory, ProducerLink, durable_producer
 from intercom_stream.settings import Settings
 
 WEBHOOK_PATH = "/webhooks/intercom"
+LowLevelHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+
+
+async def _not_started(_: web.BaseRequest) -> web.StreamResponse:
+    """Answer 503 while the ingress is not started."""
+    raise web.HTTPServiceUnavailable(text="the ingress is not started")
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,10 @@ def routes(intake: Intake) -> Routes:
 
 
 class Ingress:
-    """Owns the ingress's parts: start() before serving, stop() after the server closed."""
+    """Owns the ingress's parts: start() before serving, stop() after the server closed.
+
+    `handle` answers one request: 503 until start(), then the router.
+    """
 
     def __init__(self, settings: Settings, seams: Seams | None = None) -> None:
         """Check the configuration; fails closed when no client secret is configured."""
@@ -69,7 +78,7 @@ class Ingress:
         self._seams = seams or Seams()
         self.metrics = Metrics()
         self.intake: Intake | None = None
-        self._router: Router | None = None
+        self.handle: LowLevelHandler = _not_started
         self._parts: tuple[ProducerLink, Spool, asyncio.Task[None]] | None = None
 
     def _factory(self, ident: str) -> ProducerFactory:
@@ -97,7 +106,7 @@ class Ingress:
             self._secrets, ident, settings.ingress_max_body_bytes, settings.topic_notifications,
             settings.topic_dead_letter, delivery, self.metrics, seams.clock,
         )  # fmt: skip
-        self._router = Router(routes(self.intake), self.metrics, WEBHOOK_PATH)
+        self.handle = Router(routes(self.intake), self.metrics, WEBHOOK_PATH)
 
     async def stop(self) -> None:
         """Stop draining, flush and close the producer (bounded), then close the spool."""
@@ -110,12 +119,6 @@ class Ingress:
         await link.close()
         await spool.close()
 
-    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        """Answer one request; the low-level server's handler."""
-        if self._router is None:
-            raise web.HTTPServiceUnavailable(text="the ingress is not started")
-        return await self._router(request)
-
     def server(self) -> web.Server:
-        """Return aiohttp's low-level server over this ingress, without an access log."""
+        """Return aiohttp's low-level server over this started ingress, without an access log."""
         return web.Server(self.handle, access_log=None)

@@ -48,11 +48,11 @@ async def run(settings: Settings) -> None:
     """Start the ingress, serve until signalled, then close the server and stop the ingress."""
     loop = asyncio.get_running_loop()
     signalled, ingress = watch_signals(loop), Ingress(settings)
+    await ingress.start()
     runner = web.ServerRunner(
         ingress.server(), shutdown_timeout=settings.ingress_shutdown_timeout_seconds
     )
     try:
-        await ingress.start()
         await runner.setup()
         await web.TCPSite(runner, settings.ingress_host, settings.ingress_port).start()
         log.info("ingress.serving", host=settings.ingress_host, port=settings.ingress_port)

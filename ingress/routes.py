@@ -1,7 +1,8 @@
 """Routes requests to their handlers on aiohttp's low-level server: no router, no middleware.
 
-The webhook is the hot path, so the ingress dispatches on an exact path and method itself;
-every answer still goes through `answers.answer` (request id, JSON errors, no 410 or 429).
+The webhook is the hot path, so the ingress dispatches on an exact path and method itself, in
+one coroutine: every answer gets a request id, exceptions become JSON errors, and a 410 or 429
+becomes a 503.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from ingress.answers import Handler, answer, json_error
+from ingress import answers
+from ingress.answers import Handler, json_error
 from ingress.metrics import Metrics
 
 Routes = Mapping[str, Mapping[str, Handler]]
@@ -53,7 +55,12 @@ class Router:
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         """Answer one request (aiohttp's low-level handler)."""
-        response = await answer(request, self.handler(request))
+        ident = answers.request_id(request)
+        try:
+            response = await self.handler(request)(request, ident)
+        except Exception as exc:  # noqa: BLE001 - every failure gets a JSON answer
+            response = answers.for_exception(request, exc, ident)
+        response = answers.finish(response, ident)
         if request.path == self._counted_path:
             self._metrics.answered(response.status)
         return response

@@ -1,0 +1,208 @@
+"""Routing and answering on the low-level server: JSON 404/405/500, request ids, no 410 or 429."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import RawTestServer, TestClient
+
+from ingress.answers import REQUEST_ID
+from ingress.app import WEBHOOK_PATH
+from ingress.metrics import Metrics
+from ingress.routes import Router, Routes
+
+COUNTED = "/counted"
+RawClient = TestClient[web.BaseRequest, None]
+
+
+async def ok(_: web.BaseRequest, __: str) -> web.StreamResponse:
+    """Answer 200 with a small text body."""
+    return web.Response(text="ok")
+
+
+async def boom(_: web.BaseRequest, __: str) -> web.StreamResponse:
+    """Fail with a defect."""
+    raise RuntimeError("a defect")
+
+
+async def gone(_: web.BaseRequest, __: str) -> web.StreamResponse:
+    """Return a 410, which would disable Intercom's subscription."""
+    return web.Response(status=410)
+
+
+async def throttled(_: web.BaseRequest, __: str) -> web.StreamResponse:
+    """Return a 429, which would make Intercom throttle the subscription."""
+    return web.Response(status=429)
+
+
+async def gone_raised(_: web.BaseRequest, __: str) -> web.StreamResponse:
+    """Raise a 410 as an HTTP exception."""
+    raise web.HTTPGone()
+
+
+async def throttled_raised(_: web.BaseRequest, __: str) -> web.StreamResponse:
+    """Raise a 429 as an HTTP exception."""
+    raise web.HTTPTooManyRequests()
+
+
+ROUTES: Routes = {
+    COUNTED: {"GET": ok, "POST": boom},
+    "/ok": {"GET": ok},
+    "/boom": {"GET": boom},
+    "/gone": {"GET": gone},
+    "/throttled": {"GET": throttled},
+    "/gone-raised": {"GET": gone_raised},
+    "/throttled-raised": {"GET": throttled_raised},
+}
+
+
+@pytest.fixture
+def metrics() -> Metrics:
+    """Fresh metrics for one router."""
+    return Metrics()
+
+
+@pytest.fixture
+async def router_client(metrics: Metrics) -> AsyncIterator[RawClient]:
+    """A test client of a router over the small handlers, counting answers on COUNTED."""
+    client: RawClient = TestClient(RawTestServer(Router(ROUTES, metrics, COUNTED)))
+    await client.start_server()
+    yield client
+    await client.close()
+
+
+async def fetch(
+    client: RawClient, method: str, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, Any, str, str | None]:
+    """Send a request and return status, JSON body, request id header and Allow header."""
+    async with client.request(method, path, headers=headers) as response:
+        return (
+            response.status,
+            await response.json(),
+            response.headers[REQUEST_ID],
+            response.headers.get("Allow"),
+        )
+
+
+def answered(metrics: Metrics, status: int) -> float | None:
+    """The count of answers with this status, None if none was ever counted."""
+    return metrics.registry.get_sample_value("ingress_requests_total", {"status": str(status)})
+
+
+async def test_unknown_path_gets_a_json_404_with_its_request_id(client: RawClient) -> None:
+    """A path the ingress does not serve answers a JSON 404 whose request id is the header's."""
+    status, body, ident, _ = await fetch(client, "GET", "/nowhere")
+    assert status == 404
+    assert body["error"]["code"] == "not_found"
+    assert "/nowhere" in body["error"]["message"]
+    assert ident
+    assert body["request_id"] == ident
+
+
+async def test_webhook_with_another_method_gets_a_json_405_listing_allowed(
+    client: RawClient,
+) -> None:
+    """GET on the webhook answers a JSON 405 whose Allow header lists HEAD and POST."""
+    status, body, ident, allow = await fetch(client, "GET", WEBHOOK_PATH)
+    assert status == 405
+    assert body["error"]["code"] == "method_not_allowed"
+    assert body["request_id"] == ident
+    assert allow == "HEAD, POST"
+
+
+async def test_a_caller_sent_request_id_is_echoed(client: RawClient) -> None:
+    """The caller's X-Request-Id comes back in the header and the JSON body."""
+    status, body, ident, _ = await fetch(client, "GET", "/nowhere", {REQUEST_ID: "caller-42"})
+    assert (status, ident, body["request_id"]) == (404, "caller-42", "caller-42")
+
+
+async def test_each_request_gets_its_own_request_id(router_client: RawClient) -> None:
+    """Without a caller's id, two requests get two different, non-empty ids."""
+    first = await fetch(router_client, "GET", "/nowhere")
+    second = await fetch(router_client, "GET", "/nowhere")
+    assert first[2]
+    assert second[2]
+    assert first[2] != second[2]
+
+
+async def test_a_successful_answer_carries_a_request_id(router_client: RawClient) -> None:
+    """A handler's own answer gets the request id header too, and keeps its body."""
+    async with router_client.get("/ok", headers={REQUEST_ID: "abc"}) as response:
+        assert (response.status, await response.text()) == (200, "ok")
+        assert response.headers[REQUEST_ID] == "abc"
+
+
+async def test_router_refuses_an_unlisted_method_with_sorted_allow(
+    router_client: RawClient,
+) -> None:
+    """A known path with another method answers a JSON 405 listing its methods, sorted."""
+    status, body, ident, allow = await fetch(router_client, "PUT", COUNTED)
+    assert (status, body["error"]["code"], allow) == (405, "method_not_allowed", "GET, POST")
+    assert body["request_id"] == ident
+
+
+async def test_a_defect_gets_a_json_500_with_its_request_id(router_client: RawClient) -> None:
+    """A handler raising RuntimeError answers a JSON 500 internal_error, leaking no detail."""
+    status, body, ident, _ = await fetch(router_client, "GET", "/boom", {REQUEST_ID: "id-500"})
+    assert status == 500
+    assert body == {
+        "error": {"code": "internal_error", "message": "the request could not be handled"},
+        "request_id": "id-500",
+    }
+    assert ident == "id-500"
+    assert "a defect" not in str(body)
+
+
+@pytest.mark.parametrize("path", ["/gone", "/throttled", "/gone-raised", "/throttled-raised"])
+async def test_410_and_429_become_a_json_503(router_client: RawClient, path: str) -> None:
+    """A 410 or 429, returned or raised, is never sent: it becomes a JSON 503 unavailable."""
+    status, body, ident, _ = await fetch(router_client, "GET", path, {REQUEST_ID: "id-503"})
+    assert status == 503
+    assert body["error"]["code"] == "unavailable"
+    assert (body["request_id"], ident) == ("id-503", "id-503")
+
+
+async def test_answers_on_the_counted_path_are_counted_by_status(
+    router_client: RawClient, metrics: Metrics
+) -> None:
+    """Answers on the counted path are counted by their status, 405s included."""
+    for _ in range(2):
+        async with router_client.get(COUNTED) as response:
+            assert response.status == 200
+    assert (await fetch(router_client, "POST", COUNTED))[0] == 500
+    assert (await fetch(router_client, "PUT", COUNTED))[0] == 405
+    assert (answered(metrics, 200), answered(metrics, 500), answered(metrics, 405)) == (
+        2.0,
+        1.0,
+        1.0,
+    )
+
+
+async def test_answers_on_other_paths_are_not_counted(
+    router_client: RawClient, metrics: Metrics
+) -> None:
+    """Answers on other paths, and on unknown ones, leave the request counter empty."""
+    async with router_client.get("/ok") as response:
+        assert response.status == 200
+    for method, path in [("GET", "/boom"), ("GET", "/gone"), ("GET", "/nowhere"), ("PUT", "/ok")]:
+        await fetch(router_client, method, path)
+    counted = [
+        sample
+        for family in metrics.registry.collect()
+        if family.name == "ingress_requests"
+        for sample in family.samples
+        if sample.name == "ingress_requests_total"
+    ]
+    assert counted == []
+
+
+async def test_a_replaced_status_is_counted_as_503(metrics: Metrics) -> None:
+    """The counter sees the status actually sent (503), not the handler's 410."""
+    router = Router({COUNTED: {"GET": gone}}, metrics, COUNTED)
+    own: RawClient
+    async with TestClient(RawTestServer(router)) as own:
+        assert (await fetch(own, "GET", COUNTED))[0] == 503
+    assert (answered(metrics, 503), answered(metrics, 410)) == (1.0, None)
