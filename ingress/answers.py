@@ -16,6 +16,7 @@ log = structlog.get_logger("ingress.answers")
 REQUEST_ID = "X-Request-Id"
 # 410 disables Intercom's subscription for good and 429 throttles it for up to two hours.
 FORBIDDEN_STATUSES = frozenset({410, 429})
+_BODY_HEADERS = frozenset({"content-type", "content-length"})
 Handler = Callable[[web.BaseRequest, str], Awaitable[web.StreamResponse]]
 
 
@@ -43,10 +44,14 @@ def _own_error(exc: SignatureError | SpoolUnavailableError, ident: str) -> web.R
 
 
 def _http_error(request: web.BaseRequest, exc: web.HTTPException, ident: str) -> web.Response:
-    """Answer an HTTP error (413, 415, 400, ...) with a JSON body."""
+    """Answer an HTTP error (413, 415, 400, ...) with a JSON body, keeping headers such as Allow."""
     code = exc.reason.lower().replace(" ", "_")
     log.info("request.refused", request_id=ident, status=exc.status, path=request.path)
-    return json_error(exc.status, code, exc.text or exc.reason, ident)
+    response = json_error(exc.status, code, exc.text or exc.reason, ident)
+    for name, value in exc.headers.items():
+        if name.lower() not in _BODY_HEADERS:
+            response.headers.add(name, value)
+    return response
 
 
 def _unexpected(request: web.BaseRequest, exc: Exception, ident: str) -> web.Response:

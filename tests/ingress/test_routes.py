@@ -206,3 +206,19 @@ async def test_a_replaced_status_is_counted_as_503(metrics: Metrics) -> None:
     async with TestClient(RawTestServer(router)) as own:
         assert (await fetch(own, "GET", COUNTED))[0] == 503
     assert (answered(metrics, 503), answered(metrics, 410)) == (1.0, None)
+
+
+async def refuse_with_allow(_: web.BaseRequest, __: str) -> web.StreamResponse:
+    """Refuse with aiohttp's 405, which carries an Allow header."""
+    raise web.HTTPMethodNotAllowed("PUT", ["GET"])
+
+
+async def test_a_raised_http_error_keeps_its_headers_in_the_json_answer() -> None:
+    """A raised HTTP error's own headers (here Allow) survive its conversion to JSON."""
+    router = Router({"/refuse": {"GET": refuse_with_allow}}, Metrics(), COUNTED)
+    client: RawClient = TestClient(RawTestServer(router))
+    async with client, client.get("/refuse") as response:
+        assert response.status == 405
+        assert response.headers["Allow"] == "GET"
+        assert response.headers["Content-Type"].startswith("application/json")
+        assert (await response.json())["error"]["code"] == "method_not_allowed"
