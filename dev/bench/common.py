@@ -17,9 +17,26 @@ from intercom_stream.topics import ensure_topics
 REPO = Path(__file__).resolve().parents[2]
 
 
+BENCH_MARKER = "bench-"
+
+
+async def delete_bench_topics(bootstrap: str | list[str]) -> None:
+    """Delete every benchmark topic (faust's changelogs too) unless KEEP_BENCH_TOPICS is set.
+
+    Every run creates topics of its own; kept, they pile up into thousands of partitions, which
+    slows the broker down and then makes its restart outlast the start timeout.
+    """
+    import os
+
+    from tests.kafka_helpers import delete_topics_containing
+
+    if not os.environ.get("KEEP_BENCH_TOPICS"):
+        await delete_topics_containing(bootstrap, BENCH_MARKER)
+
+
 async def bench_settings(tag: str, secret: str, partitions: int = 8, **extra: Any) -> Settings:
     """Return settings with unique topics for one benchmark run, topics created."""
-    run = f"bench-{tag}-{uuid.uuid4().hex[:8]}"
+    run = f"{BENCH_MARKER}{tag}-{uuid.uuid4().hex[:8]}"
     settings = Settings(
         intercom_client_secret=secret,  # type: ignore[arg-type]
         topic_notifications=f"{run}.notifications",

@@ -29,10 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from aiohttp import web
 
-from dev.bench.common import bench_settings, start_process, stop_process
+from dev.bench.common import bench_settings, delete_bench_topics, start_process, stop_process
 from ingress.main import event_loop
 from ingress.signature import HEADER, sign, verify
 from intercom_stream import samples
+from intercom_stream.settings import Settings
 from tests.processes import free_port
 
 SECRET = "bench-client-secret"
@@ -206,8 +207,11 @@ def main() -> int:
     if args.baseline_server:
         baseline_server(args.baseline_server)
         return 0
-    with tempfile.TemporaryDirectory(prefix="bench-ingress-") as work:
-        return bench(Path(work))
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-ingress-") as work:
+            return bench(Path(work))
+    finally:
+        asyncio.run(delete_bench_topics(Settings().bootstrap_servers()))
 
 
 if __name__ == "__main__":

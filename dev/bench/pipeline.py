@@ -24,6 +24,7 @@ from dev.bench.common import (
     REPO,
     Stopwatch,
     bench_settings,
+    delete_bench_topics,
     free_port,
     peak_rss_mib,
     produce_many,
@@ -289,9 +290,12 @@ async def main() -> None:
     tmp.mkdir(parents=True)
     print(f"worker logs and data: {tmp}")
     parts = os.environ.get("BENCH_PIPELINE_PARTS", "throughput,latency,recovery").split(",")
-    for part in (throughput, latency, recovery):
-        if part.__name__ in parts:
-            await part(tmp)
+    try:
+        for part in (throughput, latency, recovery):
+            if part.__name__ in parts:
+                await part(tmp)
+    finally:
+        await delete_bench_topics(Settings().bootstrap_servers())
 
 
 if __name__ == "__main__":

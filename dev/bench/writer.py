@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 import aiohttp  # noqa: E402
 from aiokafka import AIOKafkaProducer  # noqa: E402
 
+from dev.bench.common import delete_bench_topics  # noqa: E402
 from intercom_stream.settings import Settings  # noqa: E402
 from intercom_stream.topics import ensure_topics  # noqa: E402
 from schemas.commands import CreateDataEvent, command_record  # noqa: E402
@@ -214,4 +215,7 @@ if __name__ == "__main__":
         "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     )
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.commands, args.contacts, args.bootstrap)))
+    try:
+        sys.exit(asyncio.run(main(args.commands, args.contacts, args.bootstrap)))
+    finally:
+        asyncio.run(delete_bench_topics(args.bootstrap))
