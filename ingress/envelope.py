@@ -6,8 +6,7 @@ outright (coercible values, odd JSON) is decided by the pydantic model itself, s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from pydantic import ValidationError
@@ -19,8 +18,7 @@ _MISSING = object()
 _OPTIONAL_INTS = ("delivery_attempts", "first_sent_at")
 
 
-@dataclass(frozen=True)
-class Envelope:
+class Envelope(NamedTuple):
     """The envelope fields the ingress needs: topic, notification id and partition key."""
 
     topic: str
