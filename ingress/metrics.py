@@ -6,7 +6,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 
 PRODUCE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -40,16 +40,36 @@ class LoopHistogram:
         )
 
 
+class LoopStatusCounter:
+    """Answers counted by HTTP status on the event loop, so without prometheus_client's locks."""
+
+    def __init__(self, name: str, documentation: str, registry: CollectorRegistry) -> None:
+        """Create the empty counter and register it."""
+        self._name, self._documentation = name, documentation
+        self._counts: dict[int, int] = {}
+        registry.register(self)
+
+    def inc(self, status: int) -> None:
+        """Count one answer with this status."""
+        self._counts[status] = self._counts.get(status, 0) + 1
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        """Yield the counts as one counter family labelled by status."""
+        family = CounterMetricFamily(self._name, self._documentation, labels=["status"])
+        for status, count in sorted(self._counts.items()):
+            family.add_metric([str(status)], count)
+        yield family
+
+
 class Metrics:
     """The ingress's counters, gauges and histograms."""
 
     def __init__(self) -> None:
         """Create every metric in a fresh registry."""
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "ingress_requests", "Webhook requests answered, by status", ["status"],
-            registry=self.registry,
-        )  # fmt: skip
+        self.requests = LoopStatusCounter(
+            "ingress_requests", "Webhook requests answered, by status", self.registry
+        )
         self.signature_failures = Counter(
             "ingress_signature_failures", "Requests refused for their signature",
             registry=self.registry,
@@ -74,16 +94,8 @@ class Metrics:
             "ingress_kafka_connected", "1 while the producer is connected and acknowledging",
             registry=self.registry,
         )  # fmt: skip
-        self._by_status: dict[int, Counter] = {}
 
     def track(self, depth: Callable[[], int], connected: Callable[[], bool]) -> None:
         """Read spool depth and Kafka state from callables at scrape time."""
         self.spool_depth.set_function(lambda: float(depth()))
         self.kafka_connected.set_function(lambda: float(connected()))
-
-    def answered(self, status: int) -> None:
-        """Count one answered request."""
-        child = self._by_status.get(status)
-        if child is None:
-            child = self._by_status[status] = self.requests.labels(str(status))
-        child.inc()

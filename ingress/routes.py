@@ -42,7 +42,7 @@ class Router:
         """Take the handlers by path then method, and the path whose answers are counted."""
         self._routes = routes
         self._refusals = {path: _not_allowed(methods) for path, methods in routes.items()}
-        self._metrics = metrics
+        self._count = metrics.requests.inc
         self._counted_path = counted_path
 
     def handler(self, request: web.BaseRequest) -> Handler:
@@ -62,5 +62,5 @@ class Router:
             response = answers.for_exception(request, exc, ident)
         response = answers.finish(response, ident)
         if request.path == self._counted_path:
-            self._metrics.answered(response.status)
+            self._count(response.status)
         return response

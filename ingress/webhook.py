@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from aiohttp import hdrs, web
@@ -33,6 +34,9 @@ class Intake:
     delivery: Delivery
     metrics: Metrics
     clock: Callable[[], float] = time.time
+    # Bound when the intake is built (after logging is configured): the module's lazy proxy
+    # costs a lookup on every call, and a produced notification is logged on every request.
+    log: Any = field(default_factory=lambda: structlog.get_logger("ingress.webhook").bind())
 
 
 async def head(_: web.BaseRequest, __: str) -> web.Response:
@@ -104,7 +108,7 @@ async def receive(intake: Intake, request: web.BaseRequest, ident: str) -> web.R
         intake.notifications_topic, parsed, body, values[0], received_at_ms, intake.instance_id
     )
     outcome = await intake.delivery.deliver(record)
-    _log_accepted(ident, parsed, outcome)
+    _log_accepted(intake.log, ident, parsed, outcome)
     return web.Response(body=ACCEPTED, content_type="application/json")
 
 
@@ -121,7 +125,7 @@ async def _dead_letter(ident: str, delivery: Delivery, record: Record, size: int
     return web.Response(body=DEAD_LETTERED, content_type="application/json")
 
 
-def _log_accepted(ident: str, parsed: envelope.Envelope, outcome: str) -> None:
+def _log_accepted(log: Any, ident: str, parsed: envelope.Envelope, outcome: str) -> None:
     """Log the accepted notification: debug when produced, info when spooled or a ping."""
     level = log.debug if outcome == "produced" and not parsed.is_ping else log.info
     level(
