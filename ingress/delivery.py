@@ -2,8 +2,9 @@
 
 Kafka first, bounded by a produce timeout well inside Intercom's 5 s. A record that Kafka does
 not acknowledge in time goes to the spool, and so does every record while the spool is not
-empty, so that arrival order holds. When a send timed out its Kafka future is kept beside the
-spooled copy: the drainer waits for that future instead of sending the record a second time.
+empty, so that arrival order holds. When a send timed out, the future of its eventual outcome
+(the producer's `late` future) is kept beside the spooled copy: the drainer waits for that
+future instead of sending the record a second time.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import structlog
 
 from ingress import records
 from ingress.deadlines import Deadlines
-from ingress.errors import ProducerFailedError, SpoolUnavailableError
+from ingress.errors import DeliveryTimeoutError, ProducerFailedError, SpoolUnavailableError
 from ingress.metrics import Metrics
 from ingress.producer import KafkaProducer
 from ingress.records import Record
@@ -69,11 +70,13 @@ class Delivery:
     ) -> tuple[bool, asyncio.Future[Any] | None]:
         """Send and wait up to the timeout; return whether acknowledged, and any pending send."""
         start, future = self._clock(), producer.send(record)
-        if not await self._deadlines.wait(future):
+        self._deadlines.watch(future, producer.detach)
+        try:
+            await future
+        except DeliveryTimeoutError as timeout:
             self._note_failure("produce timed out", record)
-            return False, future
-        error = future.exception()
-        if error is not None:
+            return False, timeout.late
+        except Exception as error:  # noqa: BLE001 - whatever failed the send, the spool takes it
             self._note_failure(repr(error), record)
             if isinstance(error, ProducerFailedError):
                 self._link.replace(repr(error))

@@ -8,10 +8,13 @@ IntercomStreamError
         ├── SpoolUnavailableError the local spool could not be written (disk full, I/O error)
         ├── KafkaUnavailableError no broker answered the producer's metadata request
         └── DeliveryError         Kafka did not acknowledge a record; spool it and retry
+            ├── DeliveryTimeoutError not within the produce timeout; the send goes on
             └── ProducerFailedError the producer can never send again: replace it
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from intercom_stream.errors import PoisonMessageError, TransientError
 
@@ -26,6 +29,18 @@ class KafkaUnavailableError(TransientError):
 
 class DeliveryError(TransientError):
     """Kafka did not acknowledge a record (timed out, purged, broker error)."""
+
+
+class DeliveryTimeoutError(DeliveryError):
+    """Kafka did not acknowledge within the produce timeout; the send itself goes on.
+
+    `late` resolves with the send's eventual outcome, so that the spooled copy is not sent twice.
+    """
+
+    def __init__(self, late: asyncio.Future[None]) -> None:
+        """Carry the future of the send's eventual outcome."""
+        super().__init__("Kafka did not acknowledge within the produce timeout")
+        self.late = late
 
 
 class ProducerFailedError(DeliveryError):

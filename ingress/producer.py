@@ -18,6 +18,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 
 from ingress.errors import (
     DeliveryError,
+    DeliveryTimeoutError,
     KafkaUnavailableError,
     ProducerFailedError,
     RecordRefusedError,
@@ -48,6 +49,9 @@ class KafkaProducer(Protocol):
 
     def send(self, record: Record) -> asyncio.Future[None]:
         """Queue a record; the future resolves on acknowledgement or fails with DeliveryError."""
+
+    def detach(self, future: asyncio.Future[None]) -> asyncio.Future[None]:
+        """Fail a pending send's future with DeliveryTimeoutError; return its `late` future."""
 
     async def flush(self, seconds: float) -> bool:
         """Wait up to `seconds` for every queued record; return whether all were settled."""
@@ -96,6 +100,7 @@ class RdKafkaProducer:
         self._producer: Producer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reports: list[tuple[asyncio.Future[None], KafkaError | None]] = []
+        self._late: dict[asyncio.Future[None], asyncio.Future[None]] = {}
         self._lock = threading.Lock()
         self._scheduled = False
         self._stopping = threading.Event()
@@ -130,6 +135,13 @@ class RdKafkaProducer:
         except BufferError as exc:
             future.set_exception(DeliveryError(f"the producer's queue is full: {exc}"))
         return future
+
+    def detach(self, future: asyncio.Future[None]) -> asyncio.Future[None]:
+        """Fail a pending send's future with DeliveryTimeoutError; its report goes to `late`."""
+        late: asyncio.Future[None] = future.get_loop().create_future()
+        self._late[future] = late
+        future.set_exception(DeliveryTimeoutError(late))
+        return late
 
     async def flush(self, seconds: float) -> bool:
         """Wait up to `seconds` for every queued record; return whether all were settled."""
@@ -175,9 +187,10 @@ class RdKafkaProducer:
         """Resolve the futures of every queued report (runs on the event loop)."""
         with self._lock:
             reports, self._reports, self._scheduled = self._reports, [], False
-        for future, error in reports:
-            if future.done():
-                continue
+        for sent, error in reports:
+            future = self._late.pop(sent, None) if sent.done() else sent
+            if future is None or future.done():
+                continue  # its request was cancelled: nobody waits for it
             if error is None:
                 future.set_result(None)
             else:

@@ -6,7 +6,12 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingress.errors import DeliveryError, KafkaUnavailableError, ProducerFailedError
+from ingress.errors import (
+    DeliveryError,
+    DeliveryTimeoutError,
+    KafkaUnavailableError,
+    ProducerFailedError,
+)
 from ingress.records import Record
 
 
@@ -35,7 +40,8 @@ class Broker:
         self.stalled = False
         for sent, future in self.held:
             self.acknowledged.append(sent)
-            future.set_result(None)
+            if not future.done():  # a cancelled request's send still lands
+                future.set_result(None)
         self.held.clear()
 
 
@@ -66,6 +72,13 @@ class FakeProducer:
             future.set_result(None)
         return future
 
+    def detach(self, future: asyncio.Future[None]) -> asyncio.Future[None]:
+        late: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        held = self._broker.held
+        held[:] = [(sent, late if pending is future else pending) for sent, pending in held]
+        future.set_exception(DeliveryTimeoutError(late))
+        return late
+
     async def flush(self, seconds: float) -> bool:
         if self._broker.held:
             await asyncio.wait([future for _, future in self._broker.held], timeout=seconds)
@@ -73,7 +86,8 @@ class FakeProducer:
 
     def abandon(self) -> None:
         for _, future in self._broker.held:
-            future.set_exception(DeliveryError("fake producer abandoned its sends"))
+            if not future.done():
+                future.set_exception(DeliveryError("fake producer abandoned its sends"))
         self._broker.held.clear()
 
     async def stop(self) -> None:

@@ -1,10 +1,12 @@
-"""Bounded waits under one timer: settled futures wake at once, overdue waits end with False."""
+"""Deadlines under one timer: settled futures are dropped, overdue ones handed on, in order."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from ingress.deadlines import Deadlines
+from tests.ingress.waiting import until
 
 
 class Clock:
@@ -17,54 +19,58 @@ class Clock:
         return self.now
 
 
-async def test_a_settled_future_wakes_its_waiter_with_true() -> None:
-    """A future that settles (result or error) before its deadline gives True."""
-    deadlines, loop = Deadlines(0.2, Clock()), asyncio.get_running_loop()
-    ok, failed = loop.create_future(), loop.create_future()
-    waits = [asyncio.create_task(deadlines.wait(future)) for future in (ok, failed)]
-    ok.set_result(None)
-    failed.set_exception(RuntimeError("refused"))
-    assert await asyncio.wait_for(asyncio.gather(*waits), timeout=5) == [True, True]
-    assert isinstance(failed.exception(), RuntimeError)
+class Overdue:
+    """Records the futures handed over as overdue, resolving each as the producer would."""
+
+    def __init__(self) -> None:
+        self.seen: list[asyncio.Future[Any]] = []
+
+    def __call__(self, future: asyncio.Future[Any]) -> None:
+        self.seen.append(future)
+        future.set_exception(TimeoutError("overdue"))
 
 
-async def test_an_overdue_wait_ends_with_false_and_leaves_the_future_pending() -> None:
-    """Once the clock passes the deadline the waiter gets False; the future itself is untouched."""
-    clock = Clock()
+async def test_futures_settled_in_time_are_never_handed_over() -> None:
+    """A future that settles (result, error or cancellation) before its deadline is dropped."""
+    clock, overdue = Clock(), Overdue()
+    deadlines, loop = Deadlines(0.2, clock), asyncio.get_running_loop()
+    futures = [loop.create_future() for _ in range(4)]
+    for future in futures:
+        deadlines.watch(future, overdue)
+    futures[0].set_result(None)
+    futures[1].set_exception(RuntimeError("refused"))
+    futures[2].cancel()
+    clock.now += 1.0
+    # The last one, still pending, is handed over only after the sweep passed the three before it.
+    await until(lambda: overdue.seen == [futures[3]], "the pending future to be handed over", 5)
+    assert isinstance(futures[1].exception(), RuntimeError)
+
+
+async def test_an_overdue_future_is_handed_over_once_its_deadline_passed() -> None:
+    """A pending future is untouched before its deadline and handed over once, after it."""
+    clock, overdue = Clock(), Overdue()
     deadlines = Deadlines(0.2, clock)
-    future = asyncio.get_running_loop().create_future()
-    waiting = asyncio.create_task(deadlines.wait(future))
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    deadlines.watch(future, overdue)
     await asyncio.sleep(0)
-    assert not waiting.done()
-    clock.now += 0.3
-    assert await asyncio.wait_for(waiting, timeout=5) is False
+    assert overdue.seen == []
     assert not future.done()
+    clock.now += 0.3
+    await until(lambda: overdue.seen == [future], "the overdue future to be handed over", 5)
+    assert isinstance(future.exception(), TimeoutError)
 
 
-async def test_deadlines_end_in_order_and_only_when_due() -> None:
-    """A later wait is still running when an earlier one has expired."""
-    clock = Clock()
-    deadlines = Deadlines(0.2, clock)
-    loop = asyncio.get_running_loop()
-    first = asyncio.create_task(deadlines.wait(loop.create_future()))
-    await asyncio.sleep(0)
+async def test_deadlines_fall_due_in_order_and_only_when_due() -> None:
+    """A later future is still pending when an earlier one is overdue."""
+    clock, overdue = Clock(), Overdue()
+    deadlines, loop = Deadlines(0.2, clock), asyncio.get_running_loop()
+    first: asyncio.Future[None] = loop.create_future()
+    deadlines.watch(first, overdue)
     clock.now += 0.15
-    second = asyncio.create_task(deadlines.wait(loop.create_future()))
-    await asyncio.sleep(0)
+    second: asyncio.Future[None] = loop.create_future()
+    deadlines.watch(second, overdue)
     clock.now += 0.1
-    assert await asyncio.wait_for(first, timeout=5) is False
+    await until(lambda: overdue.seen == [first], "the first future to fall due", 5)
     assert not second.done()
     clock.now += 0.2
-    assert await asyncio.wait_for(second, timeout=5) is False
-
-
-async def test_a_cancelled_wait_does_not_cancel_the_future() -> None:
-    """Cancelling the waiting request leaves the Kafka future for the spool drainer."""
-    deadlines = Deadlines(0.2, Clock())
-    future = asyncio.get_running_loop().create_future()
-    waiting = asyncio.create_task(deadlines.wait(future))
-    await asyncio.sleep(0)
-    waiting.cancel()
-    await asyncio.gather(waiting, return_exceptions=True)
-    assert not future.cancelled()
-    future.set_result(None)
+    await until(lambda: overdue.seen == [first, second], "the second future to fall due", 5)

@@ -8,7 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
-from ingress.errors import DeliveryError, KafkaUnavailableError, RecordRefusedError
+from ingress.errors import (
+    DeliveryError,
+    DeliveryTimeoutError,
+    KafkaUnavailableError,
+    RecordRefusedError,
+)
 from ingress.producer import RdKafkaProducer, producer_config
 from ingress.records import Record
 from intercom_stream.settings import Settings
@@ -82,3 +87,30 @@ async def test_a_stopped_producer_fails_sends_through_the_future() -> None:
     await stopped.stop()
     with pytest.raises(DeliveryError, match="not running"):
         await asyncio.wait_for(stopped.send(Record("t", b"k", b"v", ())), timeout=5)
+
+
+async def test_a_detached_send_still_lands_and_reports_to_its_late_future(
+    producer: RdKafkaProducer, kafka_settings: Settings
+) -> None:
+    """Detaching a pending send fails its future with the timeout; the ack reaches `late`."""
+    topic = kafka_settings.topic_notifications
+    future = producer.send(Record(topic, b"late-key", b"late-value", ()))
+    late = producer.detach(future)  # before the loop can settle the acknowledgement
+    with pytest.raises(DeliveryTimeoutError) as caught:
+        await future
+    assert caught.value.late is late
+    assert await asyncio.wait_for(late, timeout=30) is None
+    [landed] = await consume(kafka_settings.kafka_bootstrap_servers, topic, 1)
+    assert (landed.key, landed.value) == (b"late-key", b"late-value")
+
+
+async def test_a_detached_send_that_never_lands_fails_its_late_future() -> None:
+    """A detached send purged by stop() fails its late future with a DeliveryError."""
+    config = producer_config([f"127.0.0.1:{free_port()}"], "detach-stop-test", MAX_BYTES)
+    absent = RdKafkaProducer(config, probe_seconds=0.5)
+    with pytest.raises(KafkaUnavailableError):
+        await absent.start()
+    late = absent.detach(absent.send(Record("t", b"k", b"v", ())))
+    await absent.stop()
+    with pytest.raises(DeliveryError, match="PURGE"):
+        await asyncio.wait_for(late, timeout=5)
