@@ -60,8 +60,16 @@ def _unexpected(request: web.BaseRequest, exc: Exception, ident: str) -> web.Res
     return json_error(500, "internal_error", "the request could not be handled", ident)
 
 
+def _disconnected(request: web.BaseRequest, exc: ConnectionError, ident: str) -> web.Response:
+    """Answer a client that went away mid-request (nobody will read it) with a 400."""
+    log.info("request.client_disconnected", request_id=ident, path=request.path, error=repr(exc))
+    return json_error(400, "client_disconnected", "the client closed the connection", ident)
+
+
 def for_exception(request: web.BaseRequest, exc: Exception, ident: str) -> web.Response:
     """Return the JSON error answer for an exception a handler raised."""
+    if isinstance(exc, ConnectionError):
+        return _disconnected(request, exc, ident)
     if isinstance(exc, web.HTTPException):
         return _http_error(request, exc, ident)
     if isinstance(exc, (SignatureError, SpoolUnavailableError)):

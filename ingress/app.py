@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import structlog
 from aiohttp import web
 
 from ingress import health
@@ -30,8 +31,15 @@ from ingress.webhook import Intake, head, receive
 from ingress.writer import ProducerFactory, ProducerLink, durable_producer
 from intercom_stream.settings import Settings
 
+log = structlog.get_logger("ingress.app")
 WEBHOOK_PATH = "/webhooks/intercom"
 LowLevelHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+
+
+def _report_drainer_death(drainer: asyncio.Task[None]) -> None:
+    """Log a drainer that died of an error: the spool no longer drains until a restart."""
+    if not drainer.cancelled() and (error := drainer.exception()) is not None:
+        log.error("spool.drainer_failed", error=repr(error), exc_info=error)
 
 
 async def _not_started(_: web.BaseRequest) -> web.StreamResponse:
@@ -101,6 +109,7 @@ class Ingress:
         delivery = Delivery(link, spool, self.metrics, timeout)
         self.metrics.track(lambda: spool.depth, lambda: delivery.kafka_healthy)
         drainer = asyncio.create_task(Drainer(link, spool, delivery, self.metrics).run())
+        drainer.add_done_callback(_report_drainer_death)
         self._parts = (link, spool, drainer)
         self.intake = Intake(
             self._secrets, ident, settings.ingress_max_body_bytes, settings.topic_notifications,

@@ -30,6 +30,12 @@ PRODUCE_TIMEOUT_SECONDS = 2.0
 Outcome = Literal["produced", "spooled"]
 
 
+def _forget(future: asyncio.Future[Any]) -> None:
+    """Mark a settled future's outcome as seen, so that asyncio does not log it as unretrieved."""
+    if not future.cancelled():
+        future.exception()
+
+
 class Delivery:
     """Chooses Kafka or the spool for each record and remembers sends still in flight."""
 
@@ -99,5 +105,6 @@ class Delivery:
         try:
             await durable
         except SpoolUnavailableError:
-            self.in_flight.pop(seq, None)
+            if (late := self.in_flight.pop(seq, None)) is not None:
+                late.add_done_callback(_forget)  # nobody waits for it any more
             raise

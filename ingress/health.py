@@ -35,7 +35,7 @@ async def readyz(delivery: Delivery, _: web.BaseRequest, __: str) -> web.Respons
     return web.json_response(body, status=status)
 
 
-async def metrics(registry: Metrics, _: web.BaseRequest, __: str) -> web.Response:
+async def metrics(ingress_metrics: Metrics, _: web.BaseRequest, __: str) -> web.Response:
     """Expose the ingress metrics in the Prometheus text format."""
-    payload = generate_latest(registry.registry)
+    payload = generate_latest(ingress_metrics.registry)
     return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})

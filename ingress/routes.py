@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.http import HttpVersion11
 
 from ingress import answers
 from ingress.answers import Handler, json_error
@@ -35,13 +36,34 @@ def _not_allowed(allowed: Mapping[str, Handler]) -> Handler:
     return refuse
 
 
+def _with_head(methods: Mapping[str, Handler]) -> dict[str, Handler]:
+    """Return the methods with HEAD served by GET where it has no handler of its own.
+
+    aiohttp leaves the body out of an answer to HEAD.
+    """
+    served = dict(methods)
+    if "GET" in served:
+        served.setdefault("HEAD", served["GET"])
+    return served
+
+
+async def continue_if_expected(request: web.BaseRequest, expect: str) -> None:
+    """Answer `Expect: 100-continue` so a client waiting for it sends the body; refuse others."""
+    if request.version != HttpVersion11:
+        return
+    if expect.lower() != "100-continue":
+        raise web.HTTPExpectationFailed(text=f"unknown Expect: {expect}")
+    await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    request.writer.output_size = 0  # the answer itself has not started
+
+
 class Router:
     """Finds each request's handler by path and method and answers through it."""
 
     def __init__(self, routes: Routes, metrics: Metrics, counted_path: str) -> None:
         """Take the handlers by path then method, and the path whose answers are counted."""
-        self._routes = routes
-        self._refusals = {path: _not_allowed(methods) for path, methods in routes.items()}
+        self._routes = {path: _with_head(methods) for path, methods in routes.items()}
+        self._refusals = {path: _not_allowed(methods) for path, methods in self._routes.items()}
         self._count = metrics.requests.inc
         self._counted_path = counted_path
 
@@ -57,6 +79,8 @@ class Router:
         """Answer one request (aiohttp's low-level handler)."""
         ident = answers.request_id(request)
         try:
+            if (expect := request.headers.get(hdrs.EXPECT)) is not None:
+                await continue_if_expected(request, expect)
             response = await self.handler(request)(request, ident)
         except Exception as exc:  # noqa: BLE001 - every failure gets a JSON answer
             response = answers.for_exception(request, exc, ident)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +14,9 @@ from ingress.answers import REQUEST_ID
 from ingress.app import WEBHOOK_PATH
 from ingress.metrics import Metrics
 from ingress.routes import Router, Routes
+from intercom_stream import samples
+from tests.ingress.conftest import signed
+from tests.ingress.fakes import FakeProducers
 
 COUNTED = "/counted"
 RawClient = TestClient[web.BaseRequest, None]
@@ -140,7 +144,7 @@ async def test_router_refuses_an_unlisted_method_with_sorted_allow(
 ) -> None:
     """A known path with another method answers a JSON 405 listing its methods, sorted."""
     status, body, ident, allow = await fetch(router_client, "PUT", COUNTED)
-    assert (status, body["error"]["code"], allow) == (405, "method_not_allowed", "GET, POST")
+    assert (status, body["error"]["code"], allow) == (405, "method_not_allowed", "GET, HEAD, POST")
     assert body["request_id"] == ident
 
 
@@ -222,3 +226,46 @@ async def test_a_raised_http_error_keeps_its_headers_in_the_json_answer() -> Non
         assert response.headers["Allow"] == "GET"
         assert response.headers["Content-Type"].startswith("application/json")
         assert (await response.json())["error"]["code"] == "method_not_allowed"
+
+
+async def test_head_on_a_get_route_answers_like_get_without_a_body(client: RawClient) -> None:
+    """HEAD /healthz is served by GET's handler; aiohttp leaves the body out."""
+    async with client.head("/healthz") as response:
+        assert response.status == 200
+        assert await response.read() == b""
+
+
+async def test_a_client_expecting_100_continue_gets_it_and_is_accepted(
+    client: RawClient, producers: FakeProducers
+) -> None:
+    """A POST with `Expect: 100-continue` is told to continue, then answered 200."""
+    body = samples.notification_bytes(notification_id="notif-expect")
+    async with asyncio.timeout(5):
+        response = await client.post(WEBHOOK_PATH, data=body, headers=signed(body), expect100=True)
+    async with response:
+        assert (response.status, await response.json()) == (200, {"status": "accepted"})
+    assert [sent.value for sent in producers.broker.acknowledged] == [body]
+
+
+async def test_an_unknown_expectation_gets_a_json_417(client: RawClient) -> None:
+    """An Expect header other than 100-continue is refused with a JSON 417."""
+    status, body, ident, _ = await fetch(client, "POST", WEBHOOK_PATH, {"Expect": "magic"})
+    assert status == 417
+    assert body["error"]["code"] == "expectation_failed"
+    assert body["request_id"] == ident
+
+
+async def disconnected(_: web.BaseRequest, __: str) -> web.StreamResponse:
+    """Fail as a body read does when the client goes away."""
+    raise ConnectionResetError("Connection lost")
+
+
+async def test_a_client_gone_mid_request_is_a_400_not_a_defect() -> None:
+    """A connection error while reading the request answers 400 client_disconnected, not 500."""
+    router = Router({COUNTED: {"POST": disconnected}}, metrics := Metrics(), COUNTED)
+    client: RawClient = TestClient(RawTestServer(router))
+    async with client, client.post(COUNTED) as response:
+        assert response.status == 400
+        assert (await response.json())["error"]["code"] == "client_disconnected"
+    assert answered(metrics, 400) == 1.0
+    assert answered(metrics, 500) is None
