@@ -85,7 +85,7 @@ class Delivery:
         except Exception as error:  # noqa: BLE001 - whatever failed the send, the spool takes it
             self._note_failure(repr(error), record)
             if isinstance(error, ProducerFailedError):
-                self._link.replace(repr(error))
+                self._link.replace(producer, repr(error))
             return False, None
         self.failing = False
         self._metrics.produce_latency.observe(self._clock() - start)

@@ -65,20 +65,23 @@ class Drainer:
                 future = producer.send(records.decode(entry.payload))
                 self._delivery.in_flight[entry.seq] = future
             futures.append(future)
-        results = await self._outcomes(futures)
+        results = await self._outcomes(producer, futures)
         prefix, refused = self._settle(entries, results)
         self._delivery.failing = prefix < len(entries)
         return prefix, refused
 
-    async def _outcomes(self, futures: list[asyncio.Future[Any]]) -> list[Any]:
-        """Wait for the sends, replacing a producer that stalls or can no longer send."""
+    async def _outcomes(
+        self, producer: KafkaProducer, futures: list[asyncio.Future[Any]]
+    ) -> list[Any]:
+        """Wait for the sends, replacing the producer if it stalls or can no longer send."""
         if futures:
             _, stalled = await asyncio.wait(set(futures), timeout=STALL_SECONDS)
             if stalled:
-                self._link.replace(f"{len(stalled)} sends unacknowledged for {STALL_SECONDS}s")
+                reason = f"{len(stalled)} sends unacknowledged for {STALL_SECONDS}s"
+                self._link.replace(producer, reason)
         results = await asyncio.gather(*futures, return_exceptions=True)
         if any(isinstance(result, ProducerFailedError) for result in results):
-            self._link.replace("the producer can no longer send")
+            self._link.replace(producer, "the producer can no longer send")
         return results
 
     def _settle(self, entries: list[Entry], results: list[Any]) -> tuple[int, list[Entry]]:

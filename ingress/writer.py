@@ -46,10 +46,14 @@ class ProducerLink:
         self._ready = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._connect())
 
-    def replace(self, reason: str) -> None:
-        """Retire the current producer, failing its unsent batches, and connect a fresh one."""
+    def replace(self, failed: KafkaProducer, reason: str) -> None:
+        """Retire the failed producer, failing its unsent batches, and connect a fresh one.
+
+        Does nothing unless `failed` is still the current producer: a late error from one
+        already replaced must not retire its healthy successor (and purge sends that may land).
+        """
         old = self.producer
-        if old is None:
+        if old is None or old is not failed:
             return
         log.warning("kafka.producer_replaced", reason=reason)
         self.producer = None

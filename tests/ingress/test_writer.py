@@ -41,3 +41,18 @@ async def test_close_abandons_sends_the_broker_never_acknowledges() -> None:
     await link.close(flush_seconds=0.05)
     assert future.exception() is not None
     assert producer.stopped
+
+
+async def test_replace_retires_only_the_producer_that_failed() -> None:
+    """A late failure from a producer already replaced leaves its healthy successor alone."""
+    producers = FakeProducers()
+    link = ProducerLink(producers)
+    link.start()
+    first = await asyncio.wait_for(link.connected(), timeout=5)
+    link.replace(first, "fatal error")
+    second = await asyncio.wait_for(link.connected(), timeout=5)
+    assert second is not first
+    link.replace(first, "a late report of the same fatal error")
+    assert link.producer is second
+    assert len(producers.made) == 2
+    await link.close()
