@@ -97,12 +97,14 @@ class Spool:
             self.writable, self._depth = False, self._depth - len(group)
             log.exception("spool.write_failed", error=str(exc), records=len(group))
             for *_, done in group:
-                done.set_exception(SpoolUnavailableError(f"spool write failed: {exc}"))
+                if not done.done():  # a cancelled request no longer waits
+                    done.set_exception(SpoolUnavailableError(f"spool write failed: {exc}"))
             return
         self.writable, self._ends[segment] = True, end
         self._readable.set()
         for *_, done in group:
-            done.set_result(None)
+            if not done.done():  # a cancelled request no longer waits; its record is written
+                done.set_result(None)
 
     def _must_roll(self) -> bool:
         """Whether the next write starts a new segment: none yet, full, broken, or all drained."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 from pathlib import Path
 
@@ -143,3 +144,12 @@ def test_property_frames_round_trip_and_any_truncation_is_torn(
     with path.open("rb") as file:
         found = list(frames.iter_frames(file, 0, 1 << 40))
     assert [(f.seq, f.payload) for f in found] == [(seq, payload)]
+
+
+async def test_a_cancelled_waiter_does_not_stop_its_group_from_settling(spool: Spool) -> None:
+    """A request cancelled while waiting for the fsync leaves the rest of its group settled."""
+    _, cancelled = spool.append(b"gone")
+    _, kept = spool.append(b"kept")
+    cancelled.cancel()
+    await asyncio.wait_for(kept, timeout=5)
+    assert await drain_all(spool) == [b"gone", b"kept"]
