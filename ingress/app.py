@@ -33,6 +33,7 @@ from intercom_stream.settings import Settings
 
 log = structlog.get_logger("ingress.app")
 WEBHOOK_PATH = "/webhooks/intercom"
+FINISH_SECONDS = 5.0
 LowLevelHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 
@@ -87,7 +88,7 @@ class Ingress:
         self.metrics = Metrics()
         self.intake: Intake | None = None
         self.handle: LowLevelHandler = _not_started
-        self._parts: tuple[ProducerLink, Spool, asyncio.Task[None]] | None = None
+        self._parts: tuple[ProducerLink, Spool, Drainer, asyncio.Task[None]] | None = None
 
     def _factory(self, ident: str) -> ProducerFactory:
         """Return the producer factory: the seam's, else librdkafka's durable producer."""
@@ -108,9 +109,10 @@ class Ingress:
         timeout = seams.produce_timeout or settings.ingress_produce_timeout_seconds
         delivery = Delivery(link, spool, self.metrics, timeout)
         self.metrics.track(lambda: spool.depth, lambda: delivery.kafka_healthy)
-        drainer = asyncio.create_task(Drainer(link, spool, delivery, self.metrics).run())
+        draining = Drainer(link, spool, delivery, self.metrics)
+        drainer = asyncio.create_task(draining.run())
         drainer.add_done_callback(_report_drainer_death)
-        self._parts = (link, spool, drainer)
+        self._parts = (link, spool, draining, drainer)
         self.intake = Intake(
             self._secrets, ident, settings.ingress_max_body_bytes, settings.topic_notifications,
             settings.topic_dead_letter, delivery, self.metrics, seams.clock,
@@ -118,14 +120,18 @@ class Ingress:
         self.handle = Router(routes(self.intake), self.metrics, WEBHOOK_PATH)
 
     async def stop(self) -> None:
-        """Stop draining, flush and close the producer (bounded), then close the spool."""
+        """Stop draining, flush the producer (bounded), mark what landed, close the spool."""
         if self._parts is None:
             return
-        link, spool, drainer = self._parts
+        link, spool, draining, drainer = self._parts
         self._parts = None
         drainer.cancel()
         await asyncio.gather(drainer, return_exceptions=True)
         await link.close()
+        try:
+            await asyncio.wait_for(draining.finish(), FINISH_SECONDS)
+        except (TimeoutError, OSError) as exc:
+            log.warning("spool.finish_failed", error=repr(exc), action="resent on next start")
         await spool.close()
 
     def server(self) -> web.Server:

@@ -56,6 +56,24 @@ class Drainer:
             if drained < len(entries):
                 await self._sleep(RETRY_SECONDS)
 
+    async def finish(self) -> None:
+        """After the final flush, mark drained the spooled prefix whose sends were acknowledged.
+
+        Called once the drainer loop is cancelled and the producer flushed at shutdown: without
+        it, records acknowledged during the flush would stay spooled and be sent again next start.
+        """
+        if not self._spool.depth:
+            return
+        entries = await self._spool.read(BATCH)
+        prefix = 0
+        for entry in entries:
+            future = self._delivery.in_flight.get(entry.seq)
+            if future is None or not future.done() or future.cancelled() or future.exception():
+                break
+            prefix += 1
+        await self._spool.mark_drained(entries[:prefix])
+        self._forget(entries[:prefix])
+
     async def _send(self, producer: KafkaProducer, entries: list[Entry]) -> tuple[int, list[Entry]]:
         """Send the entries in order; return the settled prefix length and the refused in it."""
         futures: list[asyncio.Future[Any]] = []

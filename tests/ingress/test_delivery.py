@@ -12,7 +12,7 @@ import pytest
 from ingress.delivery import Delivery
 from ingress.drain import Drainer
 from ingress.metrics import Metrics
-from ingress.records import Record
+from ingress.records import Record, decode
 from ingress.spool import Spool
 from ingress.writer import ProducerLink
 from tests.ingress.fakes import FakeProducers
@@ -105,3 +105,33 @@ async def test_a_producer_that_can_no_longer_send_is_replaced(rig: Rig) -> None:
     await rig.drained()
     assert values(rig.producers) == [b"value-1"]
     assert rig.producers.made[0].stopped
+
+
+async def test_sends_acknowledged_during_the_final_flush_are_not_sent_again(
+    tmp_path: Path, producers: FakeProducers
+) -> None:
+    """At shutdown, a spooled record whose late send landed is marked drained; unsent ones stay.
+
+    The second record went straight to the spool (the spool was not empty), so it was never sent
+    and the next start must send it.
+    """
+    spool = Spool(tmp_path / "spool")
+    await spool.open()
+    link = ProducerLink(producers, sleep=no_sleep)
+    link.start()
+    await producers.connected()
+    metrics = Metrics()
+    delivery = Delivery(link, spool, metrics, timeout=0.05)
+    producers.broker.stalled = True
+    assert [await delivery.deliver(record(i)) for i in (1, 2)] == ["spooled", "spooled"]
+    producers.broker.release()  # what the final flush waits for: the late sends land
+    await Drainer(link, spool, delivery, metrics, sleep=no_sleep).finish()
+    assert spool.depth == 1
+    await link.close(flush_seconds=0.1)
+    await spool.close()
+    reopened = Spool(tmp_path / "spool")
+    await reopened.open()
+    [left] = await reopened.read(10)
+    await reopened.close()
+    assert decode(left.payload).value == b"value-2"
+    assert values(producers) == [b"value-1"]
