@@ -43,9 +43,10 @@ async def no_sleep(_: float) -> None:
     await asyncio.sleep(0)
 
 
-@pytest.fixture
-async def rig(tmp_path: Path, producers: FakeProducers) -> AsyncIterator[Rig]:
-    """A connected delivery with a short produce timeout and a running drainer."""
+async def connected(
+    tmp_path: Path, producers: FakeProducers
+) -> tuple[Spool, ProducerLink, Metrics, Delivery]:
+    """Open a spool, connect a link to the fake broker, build a delivery with a short timeout."""
     spool = Spool(tmp_path / "spool")
     await spool.open()
     link = ProducerLink(producers, sleep=no_sleep)
@@ -53,6 +54,13 @@ async def rig(tmp_path: Path, producers: FakeProducers) -> AsyncIterator[Rig]:
     await producers.connected()
     metrics = Metrics()
     delivery = Delivery(link, spool, metrics, timeout=0.05)
+    return spool, link, metrics, delivery
+
+
+@pytest.fixture
+async def rig(tmp_path: Path, producers: FakeProducers) -> AsyncIterator[Rig]:
+    """A connected delivery with a short produce timeout and a running drainer."""
+    spool, link, metrics, delivery = await connected(tmp_path, producers)
     task = asyncio.create_task(Drainer(link, spool, delivery, metrics, sleep=no_sleep).run())
     yield Rig(delivery, spool, producers, task)
     task.cancel()
@@ -115,13 +123,7 @@ async def test_sends_acknowledged_during_the_final_flush_are_not_sent_again(
     The second record went straight to the spool (the spool was not empty), so it was never sent
     and the next start must send it.
     """
-    spool = Spool(tmp_path / "spool")
-    await spool.open()
-    link = ProducerLink(producers, sleep=no_sleep)
-    link.start()
-    await producers.connected()
-    metrics = Metrics()
-    delivery = Delivery(link, spool, metrics, timeout=0.05)
+    spool, link, metrics, delivery = await connected(tmp_path, producers)
     producers.broker.stalled = True
     assert [await delivery.deliver(record(i)) for i in (1, 2)] == ["spooled", "spooled"]
     producers.broker.release()  # what the final flush waits for: the late sends land
