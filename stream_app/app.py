@@ -9,8 +9,8 @@ from typing import Any
 import faust
 
 from intercom_stream.settings import Settings
-from stream_app.continuity import Continuity, RangeReader, RecordsMissingError
-from stream_app.dead_letters import DeadLetterWriteError, Send, stop_consuming
+from stream_app.continuity import Continuity, RangeReader
+from stream_app.dead_letters import Send, stop_consuming
 from stream_app.dedup import Deduplicator
 from stream_app.handlers import register_handlers
 from stream_app.metrics import WorkerMetrics
@@ -162,7 +162,10 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
         async for event in stream.events():
             try:
                 await continuity.deliver(Source.from_message(event.message), handle)
-            except (DeadLetterWriteError, RecordsMissingError) as exc:
+            except Exception as exc:  # noqa: BLE001 - escaping, faust would ack and commit it
+                # The pipeline dead-letters every record it cannot process; what reaches here
+                # (a dead letter not written, a skipped range not read again, a record that
+                # cannot even be read) must stop the worker before its offset is committed.
                 stop_consuming(exc)
 
     register_views(app, metrics, tables.conversations, tables.contacts)

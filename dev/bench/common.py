@@ -30,20 +30,14 @@ async def delete_bench_topics(bootstrap: str | list[str]) -> None:
     """
     import os
 
-    from aiokafka.admin import AIOKafkaAdminClient
+    from tests.kafka_helpers import delete_topics
 
     if os.environ.get("KEEP_BENCH_TOPICS"):
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        await admin.start()
-        names = [name for name in await admin.list_topics() if name.startswith(BENCH_MARKER)]
-        if names:
-            await admin.delete_topics(names)
+        await delete_topics(bootstrap, lambda name: name.startswith(BENCH_MARKER))
     except Exception as exc:  # noqa: BLE001 - cleanup must not mask the benchmark's result
         print(f"could not delete the benchmark topics: {exc!r}")
-    finally:
-        await admin.close()
 
 
 async def bench_settings(tag: str, secret: str, partitions: int = 8, **extra: Any) -> Settings:
