@@ -40,24 +40,26 @@ class LoopHistogram:
         )
 
 
-class LoopStatusCounter:
-    """Answers counted by HTTP status on the event loop, so without prometheus_client's locks."""
+class LoopCounter:
+    """A counter with one label, counted on the event loop, so without prometheus_client's locks."""
 
-    def __init__(self, name: str, documentation: str, registry: CollectorRegistry) -> None:
+    def __init__(
+        self, name: str, documentation: str, label: str, registry: CollectorRegistry
+    ) -> None:
         """Create the empty counter and register it."""
-        self._name, self._documentation = name, documentation
-        self._counts: dict[int, int] = {}
+        self._name, self._documentation, self._label = name, documentation, label
+        self._counts: dict[int | str, int] = {}
         registry.register(self)
 
-    def inc(self, status: int) -> None:
-        """Count one answer with this status."""
-        self._counts[status] = self._counts.get(status, 0) + 1
+    def inc(self, value: int | str) -> None:
+        """Count one event with this label value."""
+        self._counts[value] = self._counts.get(value, 0) + 1
 
     def collect(self) -> Iterator[CounterMetricFamily]:
-        """Yield the counts as one counter family labelled by status."""
-        family = CounterMetricFamily(self._name, self._documentation, labels=["status"])
-        for status, count in sorted(self._counts.items()):
-            family.add_metric([str(status)], count)
+        """Yield the counts as one counter family labelled by the label's values."""
+        family = CounterMetricFamily(self._name, self._documentation, labels=[self._label])
+        for value, count in sorted(self._counts.items(), key=lambda item: str(item[0])):
+            family.add_metric([str(value)], count)
         yield family
 
 
@@ -67,8 +69,8 @@ class Metrics:
     def __init__(self) -> None:
         """Create every metric in a fresh registry."""
         self.registry = CollectorRegistry()
-        self.requests = LoopStatusCounter(
-            "ingress_requests", "Webhook requests answered, by status", self.registry
+        self.requests = LoopCounter(
+            "ingress_requests", "Webhook requests answered, by status", "status", self.registry
         )
         self.signature_failures = Counter(
             "ingress_signature_failures", "Requests refused for their signature",
@@ -78,9 +80,9 @@ class Metrics:
             "ingress_produce_latency_seconds", "Time from send to Kafka acknowledgement",
             PRODUCE_BUCKETS, self.registry,
         )  # fmt: skip
-        self.outcomes = Counter(
+        self.outcomes = LoopCounter(
             "ingress_notifications", "Notifications accepted, by how (produced, spooled, "
-            "dead_lettered)", ["outcome"], registry=self.registry,
+            "dead_lettered)", "outcome", self.registry,
         )  # fmt: skip
         self.spool_depth = Gauge(
             "ingress_spool_depth", "Notifications on the spool, not yet on Kafka",

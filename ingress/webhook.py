@@ -103,18 +103,20 @@ async def receive(intake: Intake, request: web.BaseRequest, ident: str) -> web.R
         record = dead_letter_record(
             intake.dead_letter_topic, body, exc, values[0], received_at_ms, intake.instance_id
         )
-        return await _dead_letter(ident, intake.delivery, record, len(body))
+        return await _dead_letter(intake, ident, record, len(body))
     record = notification_record(
         intake.notifications_topic, parsed, body, values[0], received_at_ms, intake.instance_id
     )
     outcome = await intake.delivery.deliver(record)
+    intake.metrics.outcomes.inc(outcome)
     _log_accepted(intake.log, ident, parsed, outcome)
     return web.Response(body=ACCEPTED, content_type="application/json")
 
 
-async def _dead_letter(ident: str, delivery: Delivery, record: Record, size: int) -> web.Response:
+async def _dead_letter(intake: Intake, ident: str, record: Record, size: int) -> web.Response:
     """Make the dead letter durable and acknowledge, so Intercom does not resend it."""
-    outcome = await delivery.deliver(record)
+    outcome = await intake.delivery.deliver(record)
+    intake.metrics.outcomes.inc("dead_lettered")
     log.warning(
         "notification.dead_lettered",
         request_id=ident,

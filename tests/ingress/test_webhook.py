@@ -70,6 +70,8 @@ async def test_signed_non_envelope_is_dead_lettered(
     assert sent.topic.endswith("dead-letter")
     assert (letter.stage, letter.payload) == ("ingress", body)
     assert letter.reason
+    async with client.get("/metrics") as response:
+        assert 'ingress_notifications_total{outcome="dead_lettered"} 1.0' in await response.text()
 
 
 async def test_unsigned_request_gets_a_json_401(client: TestClient) -> None:
@@ -156,6 +158,7 @@ async def test_health_and_metrics_endpoints(client: TestClient) -> None:
     assert 'ingress_requests_total{status="401"} 1.0' in text
     assert "ingress_signature_failures_total 1.0" in text
     assert "ingress_produce_latency_seconds_count 1.0" in text
+    assert 'ingress_notifications_total{outcome="produced"} 1.0' in text
 
 
 visible = st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f")
