@@ -4,7 +4,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-version=${KAFKA_VERSION:-3.9.1}
+# 4.4.0 is the default; 3.9.1 (KAFKA_VERSION=3.9.1) is the tested alternative. Both run on Java 17.
+version=${KAFKA_VERSION:-4.4.0}
 port=${KAFKA_PORT:-9092}
 controller_port=${KAFKA_CONTROLLER_PORT:-9093}
 cache=${KAFKA_CACHE_DIR:-$here/.cache}/$version
@@ -78,7 +79,7 @@ up() {
   fi
   require
   if pid=$(running_pid); then wait_ready "$pid"; say "Kafka $version already running (pid $pid) on 127.0.0.1:$port"; return 0; fi
-  if probe "127.0.0.1:$port"; then say "a broker not started by this script already answers on 127.0.0.1:$port: using it"; return 0; fi
+  if probe "127.0.0.1:$port"; then say "a broker not started by this script for Kafka $version already answers on 127.0.0.1:$port (an external one or another KAFKA_VERSION): using it"; return 0; fi
   mkdir -p "$cache" "$run"
   fetch_jars
   format_once
@@ -105,7 +106,12 @@ down() {
 status() {
   local target=${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$port}
   target=${target%%,*}
-  if probe "$target"; then say "up: $target answers (version ${version}, pid $(running_pid || echo external))"; return 0; fi
+  local pid
+  if probe "$target"; then
+    if pid=$(running_pid); then say "up: $target answers (Kafka $version, pid $pid)"
+    else say "up: $target answers (not started by this script for Kafka $version)"; fi
+    return 0
+  fi
   say "down: nothing answers on $target"; return 1
 }
 
