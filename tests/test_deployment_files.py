@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -24,6 +25,14 @@ def test_compose_runs_kafka_in_kraft_mode_with_the_official_image() -> None:
     assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert env["KAFKA_ADVERTISED_LISTENERS"] == "PLAINTEXT://kafka:9092"
     assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka:9093"
+
+
+def test_compose_kafka_image_is_the_version_kafka_sh_runs_by_default() -> None:
+    """docker-compose.yml and dev/kafka/kafka.sh run the same default Kafka version."""
+    script = (REPO / "dev" / "kafka" / "kafka.sh").read_text()
+    match = re.search(r"^version=\$\{KAFKA_VERSION:-([0-9.]+)\}$", script, re.MULTILINE)
+    assert match, "kafka.sh sets no default KAFKA_VERSION"
+    assert compose()["services"]["kafka"]["image"] == f"apache/kafka:{match.group(1)}"
 
 
 def test_compose_app_services_use_settings_that_exist() -> None:
