@@ -4,6 +4,8 @@ IntercomStreamError
 ├── ConfigurationError            settings that cannot work; fail at start-up
 ├── TopicError                    a topic exists with the wrong shape
 ├── SignatureError                a notification whose signature does not verify
+├── InfrastructureError           the platform failed, not the record: stop or pause, never
+│                                 dead-letter, never commit past the record
 └── ProcessingError               something went wrong handling one message
     ├── PoisonMessageError        the message itself is bad: dead-letter at once
     └── TransientError            worth retrying with backoff
@@ -28,6 +30,12 @@ class TopicError(IntercomStreamError):
 
 class SignatureError(IntercomStreamError):
     """A signature header is missing, malformed, or does not match the body."""
+
+
+class InfrastructureError(IntercomStreamError):
+    """Kafka, a topic or a dependency failed; the record is fine and must be processed later."""
+
+    retriable = True
 
 
 class ProcessingError(IntercomStreamError):

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     ingress_spool_dir: str = "var/spool"
     ingress_produce_timeout_seconds: float = Field(default=2.0, gt=0, lt=5)
     ingress_shutdown_timeout_seconds: float = Field(default=10.0, gt=0)
+    ingress_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    ingress_keepalive_timeout_seconds: float = Field(default=75.0, gt=0)
+    ingress_max_connections: int = Field(default=1000, ge=1)
     worker_web_port: int = Field(default=6066, ge=1, le=65535)
     worker_web_host: str = "0.0.0.0"  # noqa: S104
     worker_app_id: str = "intercom-stream"
@@ -33,6 +36,7 @@ class Settings(BaseSettings):
     worker_store: str = "rocksdb://"
     worker_session_timeout_seconds: float = Field(default=30.0, ge=3)
     worker_reverify_signatures: bool = True
+    worker_topics_wait_seconds: float = Field(default=60.0, gt=0)
     dedup_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=3 * 3600)
     handler_max_attempts: int = Field(default=3, ge=1)
     handler_backoff_seconds: float = Field(default=0.2, ge=0)
@@ -47,6 +51,15 @@ class Settings(BaseSettings):
     writer_max_in_flight: int = Field(default=200, ge=1)
     writer_web_port: int = Field(default=6067, ge=1, le=65535)
     writer_datadir: str = "var/writer"
+    # The writer's circuit (docs/writer.md): consecutive failures, or this failure ratio over the
+    # window, mean Intercom as a whole is failing; then commands are held, not dead-lettered.
+    writer_circuit_failures: int = Field(default=5, ge=1)
+    writer_circuit_window_seconds: float = Field(default=30.0, gt=0)
+    writer_circuit_failure_ratio: float = Field(default=0.8, gt=0, le=1)
+    writer_probe_first_seconds: float = Field(default=1.0, gt=0)
+    writer_outage_horizon_seconds: float = Field(default=24 * 3600.0, gt=0)
+    # At least the command topic's retention (7 days): a command still on it is never resent.
+    writer_ledger_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=7 * 24 * 3600)
     topic_partitions: int = Field(default=8, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
     topic_notifications: str = "intercom.notifications"

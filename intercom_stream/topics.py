@@ -18,6 +18,11 @@ TOPIC_ALREADY_EXISTS = 36
 # How long a topic that exists may stay missing from the metadata before ensure_topics fails.
 METADATA_WAIT_SECONDS = 15.0
 
+# The changelog-backed tables of each faust app; faust names their topics
+# `<app id>-<table>-changelog` and writes each entry to the source record's partition.
+WORKER_TABLES = ("dedup", "conversations", "contacts")
+WRITER_TABLES = ("writer-ledger",)
+
 
 @dataclass(frozen=True)
 class TopicSpec:
@@ -29,8 +34,46 @@ class TopicSpec:
     configs: dict[str, str] = field(default_factory=dict)
 
 
+def writer_app_id(settings: Settings) -> str:
+    """Return the faust app id of the writer (its consumer group and topic prefix)."""
+    return f"{settings.worker_app_id}-writer"
+
+
+def changelog_topic(app_id: str, table: str) -> str:
+    """Return the name faust gives a table's changelog topic."""
+    return f"{app_id}-{table}-changelog"
+
+
+def changelog_topics(settings: Settings) -> list[str]:
+    """Return the changelog topics of the worker's and the writer's tables."""
+    worker = [changelog_topic(settings.worker_app_id, t) for t in WORKER_TABLES]
+    return worker + [changelog_topic(writer_app_id(settings), t) for t in WRITER_TABLES]
+
+
+def changelog_specs(settings: Settings) -> list[TopicSpec]:
+    """Return the changelog topics as faust declares them: compacted, one partition per source's.
+
+    Creating them with the other topics means a first start has nothing to race: faust would
+    otherwise create them as it starts, and a table write that comes before they show in the
+    consumer's metadata fails with PartitionsMismatch.
+    """
+    configs = {
+        "cleanup.policy": "compact",
+        "min.insync.replicas": str(min(2, settings.topic_replication_factor)),
+    }
+    return [
+        TopicSpec(name, settings.topic_partitions, settings.topic_replication_factor, configs)
+        for name in changelog_topics(settings)
+    ]
+
+
 def topic_specs(settings: Settings) -> list[TopicSpec]:
-    """Return the topics of the system with their retention and durability configs."""
+    """Return every topic of the system, changelogs included, with its configs."""
+    return data_topic_specs(settings) + changelog_specs(settings)
+
+
+def data_topic_specs(settings: Settings) -> list[TopicSpec]:
+    """Return the topics other services read and write, with retention and durability configs."""
     isr = str(min(2, settings.topic_replication_factor))
 
     def spec(name: str, retention_days: int, max_bytes: int = 1024 * 1024) -> TopicSpec:

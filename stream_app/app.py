@@ -9,9 +9,11 @@ from typing import Any
 import faust
 
 from intercom_stream.settings import Settings
+from intercom_stream.topics import writer_app_id
 from stream_app.continuity import Continuity, RangeReader
 from stream_app.dead_letters import Send, stop_consuming
 from stream_app.dedup import Deduplicator
+from stream_app.faust_seams import TopicGate
 from stream_app.handlers import register_handlers
 from stream_app.metrics import WorkerMetrics
 from stream_app.pipeline import Pipeline, RetryPolicy
@@ -103,6 +105,10 @@ class Tables:
     conversations: Any
     contacts: Any
 
+    def changelog_topics(self) -> list[str]:
+        """Return the names of the tables' changelog topics."""
+        return [t.changelog_topic_name for t in (self.dedup, self.conversations, self.contacts)]
+
     @classmethod
     def create(cls, app: faust.App, partitions: int) -> Tables:
         """Declare the tables on the app, each with as many partitions as the source topic."""
@@ -149,6 +155,13 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     pipeline = build_pipeline(app, settings, metrics, tables)
     notifications = raw_topic(app, settings.topic_notifications, settings.topic_partitions)
     reader = RangeReader(settings.bootstrap_servers(), settings.worker_app_id)
+    # Checked on the first record (once partitions are assigned), before any table is written.
+    gate = TopicGate(
+        app,
+        [settings.topic_notifications, *tables.changelog_topics()],
+        settings.topic_partitions,
+        settings.worker_topics_wait_seconds,
+    )
 
     # One actor per partition: a handler retrying with backoff holds only its own partition.
     @app.agent(notifications, name="notifications", isolated_partitions=True)
@@ -161,11 +174,13 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
 
         async for event in stream.events():
             try:
+                await gate.wait()
                 await continuity.deliver(Source.from_message(event.message), handle)
             except Exception as exc:  # noqa: BLE001 - escaping, faust would ack and commit it
                 # The pipeline dead-letters every record it cannot process; what reaches here
                 # (a dead letter not written, a skipped range not read again, a record that
-                # cannot even be read) must stop the worker before its offset is committed.
+                # cannot even be read, a failure of Kafka or of a table's topic) must stop
+                # the worker before its offset is committed.
                 stop_consuming(exc)
 
     register_views(app, metrics, tables.conversations, tables.contacts)
@@ -180,7 +195,7 @@ def create_writer_app(settings: Settings) -> faust.App:
     """
     app = create_faust_app(
         settings,
-        f"{settings.worker_app_id}-writer",
+        writer_app_id(settings),
         settings.writer_web_port,
         settings.writer_datadir,
     )

@@ -1,4 +1,8 @@
-"""Processes one notification record end to end; never raises except when dead-lettering fails."""
+"""Processes one notification record end to end.
+
+It raises only when the record must not be committed: the dead-letter write failed, or the
+platform (Kafka, a topic, a table) failed, which says nothing about the record.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from schemas.dead_letter import Stage
 from stream_app.catalog import canonical_topic
 from stream_app.dead_letters import DeadLetterWriteError, Send, dead_letter, write_dead_letter
 from stream_app.dedup import Deduplicator
+from stream_app.failures import is_infrastructure_error
 from stream_app.metrics import WorkerMetrics
 from stream_app.outputs import Output
 from stream_app.router import HandlerContext, Router
@@ -63,12 +68,15 @@ class Pipeline:
     _unknown_logged: set[str] = field(default_factory=set)
 
     async def handle(self, source: Source, dedup: Deduplicator) -> None:
-        """Process one record; any failure is dead-lettered and the partition moves on."""
+        """Process one record; dead-letter the record's own failures, raise the platform's."""
         try:
             await self.process(source, dedup)
         except DeadLetterWriteError:
             raise
         except Exception as exc:
+            if is_infrastructure_error(exc):
+                log.exception("pipeline.infrastructure_error", offset=source.offset)
+                raise
             log.exception("pipeline.unexpected_error", offset=source.offset)
             await self.dead_letter(source, "handler", "unexpected error in the pipeline", exc, 1)
 
@@ -124,6 +132,8 @@ class Pipeline:
             try:
                 outputs = [out for handler in handlers for out in await handler(notification, ctx)]
             except Exception as exc:
+                if is_infrastructure_error(exc):
+                    raise
                 if attempt == self.retry.max_attempts or isinstance(exc, PoisonMessageError):
                     raise HandlerFailed(exc, attempt) from exc
                 self.metrics.retries.labels(topic).inc()

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from aiokafka.errors import KafkaTimeoutError
+from faust.exceptions import PartitionsMismatch
 
-from intercom_stream.errors import PoisonMessageError
+from intercom_stream.errors import InfrastructureError, PoisonMessageError
 from schemas import DeadLetter, Notification, RecordHeader
 from schemas.events import ConversationEvent
 from schemas.projections import ConversationState
@@ -413,3 +415,35 @@ async def test_an_unexpected_sink_error_is_dead_lettered_not_raised(
     assert harness.table == {}
     assert not harness.dedup.seen(factories.NOTIFICATION_ID)
     assert log.events("pipeline.unexpected_error") == [{"offset": source.offset}]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        PartitionsMismatch("the changelog topic 'x-contacts-changelog' has 0 partitions"),
+        KafkaTimeoutError(),
+        ConnectionError("broker gone"),
+        InfrastructureError("a topic is not there yet"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+async def test_a_platform_error_in_the_sink_is_raised_not_dead_lettered(
+    harness: Harness, error: Exception
+) -> None:
+    """A failure of Kafka or of a table says nothing about the record: it is kept, not lost."""
+    harness.out.conversation_events.error = error
+    harness.route("conversation.*", ScriptedHandler(conversation_outputs()))
+    with pytest.raises(type(error)):
+        await harness.handle(good_record())
+    assert harness.dead_letters.sent == []
+    assert not harness.dedup.seen(factories.NOTIFICATION_ID)
+
+
+async def test_a_platform_error_in_a_handler_is_raised_at_once(harness: Harness) -> None:
+    """A handler that hits the platform is not retried into a dead letter."""
+    handler = ScriptedHandler(errors=[PartitionsMismatch("0 partitions")] * 3)
+    harness.route("conversation.*", handler)
+    with pytest.raises(PartitionsMismatch):
+        await harness.handle(good_record())
+    assert len(handler.calls) == 1
+    assert harness.dead_letters.sent == []
