@@ -45,7 +45,7 @@ run: venv kafka-up ## run ingress and worker against the local broker (Ctrl-C st
 	@export INTERCOM_CLIENT_SECRET="$${INTERCOM_CLIENT_SECRET:-$(DEV_SECRET)}"; \
 	  $(BIN)/intercom-stream topics create && \
 	  echo "ingress: http://127.0.0.1:$${INGRESS_PORT:-8080}/webhooks/intercom" && \
-	  echo "try:     $(BIN)/intercom-stream send-test-webhook   (with INTERCOM_CLIENT_SECRET=$${INTERCOM_CLIENT_SECRET})" && \
+	  echo "try:     $(BIN)/intercom-stream send-test-webhook   (in another shell; it signs with your INTERCOM_CLIENT_SECRET, else the development secret)" && \
 	  PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 lint: venv ## ruff and mypy (strict)

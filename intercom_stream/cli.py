@@ -5,17 +5,39 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 from pydantic import ValidationError
 
 from intercom_stream import logs, samples
 from intercom_stream.errors import ConfigurationError, TopicError
-from intercom_stream.settings import Settings
+from intercom_stream.settings import DEVELOPMENT_SECRET, Settings
 
 EXIT_CONFIG = 78
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+T = TypeVar("T")
+
+
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to the end on an event loop of its own thread.
+
+    faust takes the main thread's event loop when its worker starts; `asyncio.run` here would
+    leave that thread without one.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def create_topics_first(settings: Settings) -> None:
+    """Create or check every topic the process reads or writes, its changelogs included."""
+    from intercom_stream.topics import ensure_topics
+
+    run_apart(ensure_topics(settings))
 
 
 def run_ingress(settings: Settings, _: argparse.Namespace) -> int:
@@ -31,6 +53,7 @@ def run_worker(settings: Settings, _: argparse.Namespace) -> int:
 
     from stream_app.app import create_app
 
+    create_topics_first(settings)
     worker = faust.Worker(create_app(settings), loglevel=settings.log_level, redirect_stdouts=False)
     worker.execute_from_commandline()  # exits the process when the worker stops
 
@@ -41,6 +64,7 @@ def run_writer(settings: Settings, _: argparse.Namespace) -> int:
 
     from stream_app.app import create_writer_app
 
+    create_topics_first(settings)
     app = create_writer_app(settings)
     faust.Worker(
         app, loglevel=settings.log_level, redirect_stdouts=False
@@ -73,9 +97,9 @@ def run_send_test_webhook(settings: Settings, args: argparse.Namespace) -> int:
 
     body = samples.notification_bytes(topic=args.topic)
     headers = {"Content-Type": "application/json"}
-    if not args.unsigned:
-        headers[HEADER] = sign(body, settings.client_secrets()[0])
     url = args.url or f"http://127.0.0.1:{settings.ingress_port}/webhooks/intercom"
+    if not args.unsigned:
+        headers[HEADER] = sign(body, signing_secret(settings, url))
 
     async def post() -> tuple[int, str]:
         async with (
@@ -87,6 +111,25 @@ def run_send_test_webhook(settings: Settings, args: argparse.Namespace) -> int:
     status, text = asyncio.run(post())
     print(f"POST {url} -> {status} {text}")
     return 0 if status == 200 or (args.unsigned and status == 401) else 1
+
+
+def signing_secret(settings: Settings, url: str) -> bytes:
+    """Return the current client secret; the development one for a local ingress without one.
+
+    `make run` starts the ingress with the development secret when none is set, so a newcomer's
+    second shell, which has no secret either, signs as that ingress expects. A remote URL
+    never gets this fallback: it fails closed.
+    """
+    if settings.intercom_client_secret.get_secret_value().strip():
+        return settings.client_secrets()[0]
+    if urlsplit(url).hostname not in LOCAL_HOSTS:
+        return settings.client_secrets()[0]  # raises: no secret for a remote ingress
+    print(
+        "INTERCOM_CLIENT_SECRET is not set: signing with the development secret "
+        f"'{DEVELOPMENT_SECRET}', as `make run` uses for a local ingress",
+        file=sys.stderr,
+    )
+    return DEVELOPMENT_SECRET.encode()
 
 
 def parser() -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -25,6 +26,25 @@ def free_port() -> int:
 def settings_env(settings: Settings) -> dict[str, str]:
     """Return this process's environment overlaid with the settings."""
     return {**os.environ, **settings.environment()}
+
+
+async def wait_answering(
+    url: str, timeout: float, check: Callable[[], None], describe: Callable[[], str]
+) -> None:
+    """Poll the URL until it answers below 500 (`check` may fail early); fail with `describe()`."""
+    try:
+        async with asyncio.timeout(timeout), aiohttp.ClientSession() as session:
+            while True:
+                check()
+                try:
+                    async with session.get(url) as response:
+                        if response.status < 500:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)  # polling interval; the timeout bounds the wait
+    except TimeoutError:
+        raise AssertionError(f"{url} did not answer within {timeout}s: {describe()}") from None
 
 
 class Process:
@@ -56,23 +76,13 @@ class Process:
 
     async def wait_http(self, port: int, path: str, timeout: float = 60.0) -> None:
         """Wait until the process answers HTTP on the port, failing with its log on timeout."""
+
+        def alive() -> None:
+            assert self.proc is not None
+            assert self.proc.poll() is None, self.log_tail()
+
         url = f"http://127.0.0.1:{port}{path}"
-        try:
-            async with asyncio.timeout(timeout), aiohttp.ClientSession() as session:
-                while True:
-                    assert self.proc is not None
-                    assert self.proc.poll() is None, self.log_tail()
-                    try:
-                        async with session.get(url) as response:
-                            if response.status < 500:
-                                return
-                    except aiohttp.ClientError:
-                        pass
-                    await asyncio.sleep(0.2)
-        except TimeoutError:
-            raise AssertionError(
-                f"{self.command} did not answer {url}:\n{self.log_tail()}"
-            ) from None
+        await wait_answering(url, timeout, alive, lambda: f"{self.command}:\n{self.log_tail()}")
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Send a signal to the process group and wait for it to end."""
