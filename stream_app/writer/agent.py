@@ -13,8 +13,9 @@ from prometheus_client import generate_latest
 from intercom_stream.settings import Settings
 from stream_app.dead_letters import Send, stop_consuming
 from stream_app.source import Source
+from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
 from stream_app.writer.client import IntercomClient
-from stream_app.writer.gate import AuthGate
+from stream_app.writer.health import Health, HealthPolicy
 from stream_app.writer.inflight import Inflight
 from stream_app.writer.limiter import RateLimiter
 from stream_app.writer.metrics import WriterMetrics
@@ -31,7 +32,7 @@ class Writer:
 
     settings: Settings
     metrics: WriterMetrics
-    gate: AuthGate
+    health: Health
     limiter: RateLimiter
 
     def partitions(self, app: faust.App) -> int:
@@ -50,13 +51,28 @@ class Writer:
             self.metrics.share.set(self.limiter.share)
 
 
+def build_health(settings: Settings, metrics: WriterMetrics) -> Health:
+    """Return the writer's health (circuit and auth halt), configured from the settings."""
+    breaker = BreakerPolicy(
+        settings.writer_circuit_failures,
+        settings.writer_circuit_window_seconds,
+        settings.writer_circuit_failure_ratio,
+    )
+    policy = HealthPolicy(
+        settings.writer_probe_first_seconds,
+        settings.writer_backoff_cap_seconds,
+        settings.writer_outage_horizon_seconds,
+    )
+    return Health(OutcomeWindow(breaker), policy, on_change=metrics.show)
+
+
 def build_writer(settings: Settings) -> Writer:
-    """Return the writer's parts, closed (unhealthy) from the start when no token is set."""
+    """Return the writer's parts, unauthorised from the start when no token is set."""
     metrics = WriterMetrics()
-    gate = AuthGate(on_change=metrics.set_healthy)
+    health = build_health(settings, metrics)
     if not settings.intercom_access_token.get_secret_value().strip():
-        gate.close("INTERCOM_ACCESS_TOKEN is empty: refusing to send")
-    return Writer(settings, metrics, gate, RateLimiter(settings.writer_calls_per_window))
+        health.refuse("INTERCOM_ACCESS_TOKEN is empty: refusing to send")
+    return Writer(settings, metrics, health, RateLimiter(settings.writer_calls_per_window))
 
 
 async def watch_revocations(app: faust.App, inflight: Inflight) -> None:
@@ -89,7 +105,7 @@ def register_writer(app: faust.App, settings: Settings, send_dead_letter: Send) 
     async def write(stream: Any) -> None:
         async with IntercomClient(settings) as client:
             backoff = Backoff(settings.writer_max_attempts, settings.writer_backoff_cap_seconds)
-            sender = Sender(client, writer.limiter, writer.gate, backoff, writer.metrics)
+            sender = Sender(client, writer.limiter, writer.health, backoff, writer.metrics)
             processor = CommandProcessor(sender, ledger, send_dead_letter, writer.metrics)
             inflight = Inflight(settings.writer_max_in_flight, stop_consuming)
             watcher = asyncio.create_task(watch_revocations(app, inflight))
@@ -127,11 +143,6 @@ def register_pages(app: faust.App, writer: Writer) -> None:
 
     @app.page("/writer/health")
     async def health_page(view: Any, request: Any) -> Any:
-        healthy = writer.gate.is_open
-        body = {
-            "healthy": healthy,
-            "reason": writer.gate.reason or None,
-            "partitions": writer.partitions(app),
-            "window_share": writer.limiter.share,
-        }
-        return view.json(body, status=200 if healthy else 503)
+        body = writer.health.report()
+        body.update(partitions=writer.partitions(app), window_share=writer.limiter.share)
+        return view.json(body, status=200 if writer.health.healthy else 503)

@@ -2,16 +2,19 @@
 
 WriterError (ProcessingError)
 ├── MissingTokenError             no access token configured: never send (fail closed)
-├── TransportError                no HTTP answer; retriable with backoff
+├── TransportError                no HTTP answer; retriable with backoff; `outage`
 │   ├── RequestTimeoutError       connect or total timeout
 │   └── ConnectionFailedError     refused, reset, DNS, broken payload
 └── IntercomResponseError         Intercom answered with an error status
     ├── RateLimitedError          429: retriable once the window resets (retry_after)
-    ├── ServerError               5xx: retriable with backoff
+    ├── ServerError               5xx: retriable with backoff; `outage`
     ├── AuthError                 401/403: halts all sending; commands are kept
-    ├── NotFoundError             404 (unknown contact): dead-letter at once
-    ├── InvalidRequestError       400/422: dead-letter at once
-    └── UnexpectedStatusError     any other status: dead-letter at once
+    ├── NotFoundError             404 (unknown contact): dead-letter at once; `command_fault`
+    ├── InvalidRequestError       400/422: dead-letter at once; `command_fault`
+    └── UnexpectedStatusError     any other status: dead-letter at once; `command_fault`
+
+`outage` errors may mean Intercom as a whole is failing: the writer's circuit counts them
+(health.py). A `command_fault` is Intercom judging this one command, so Intercom is up.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class WriterError(ProcessingError):
 
     retriable: bool = False
     halts_sending: bool = False
+    outage: bool = False  # may mean Intercom as a whole is failing (the circuit counts it)
+    command_fault: bool = False  # Intercom answered and refused this command: Intercom is up
     retry_after: float | None = None  # unix time before which retrying is pointless
     rate: RateHeaders | None = None
 
@@ -50,6 +55,7 @@ class TransportError(WriterError):
     """The request got no HTTP answer."""
 
     retriable = True
+    outage = True
 
 
 class RequestTimeoutError(TransportError):
@@ -95,6 +101,7 @@ class ServerError(IntercomResponseError):
     """5xx: Intercom failed; retry with backoff."""
 
     retriable = True
+    outage = True
 
 
 class AuthError(IntercomResponseError):
@@ -106,13 +113,19 @@ class AuthError(IntercomResponseError):
 class NotFoundError(IntercomResponseError):
     """404: the contact (or resource) does not exist."""
 
+    command_fault = True
+
 
 class InvalidRequestError(IntercomResponseError):
     """400/422: Intercom rejected the body."""
 
+    command_fault = True
+
 
 class UnexpectedStatusError(IntercomResponseError):
     """A status this writer has no rule for."""
+
+    command_fault = True
 
 
 def error_for_status(

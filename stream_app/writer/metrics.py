@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from stream_app.writer.health import Health, circuit
+
+CIRCUIT_VALUES = {"closed": 0, "open": 1, "expired": 2}
+
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320)
 
 
@@ -27,7 +31,22 @@ class WriterMetrics:
         )
         self.healthy = Gauge(
             "intercom_writer_healthy",
-            "1 while the writer may send; 0 after 401/403 or without a token.",
+            "1 while the writer sends freely; 0 while degraded or unauthorised.",
+            registry=self.registry,
+        )
+        self.circuit = Gauge(
+            "intercom_writer_circuit_state",
+            "0 closed; 1 open (Intercom failing, commands held); 2 open past the outage horizon.",
+            registry=self.registry,
+        )
+        self.circuit_opened = Counter(
+            "intercom_writer_circuit_opened",
+            "Times the circuit opened because Intercom as a whole was failing.",
+            registry=self.registry,
+        )
+        self.outage_gave_up = Counter(
+            "intercom_writer_outage_gave_up",
+            "Commands dead-lettered because an outage outlasted WRITER_OUTAGE_HORIZON_SECONDS.",
             registry=self.registry,
         )
         self.share = Gauge(
@@ -52,7 +71,13 @@ class WriterMetrics:
             registry=self.registry,
         )
         self.healthy.set(1)
+        self._circuit_state = 0
 
-    def set_healthy(self, healthy: bool) -> None:
-        """Record a health transition."""
-        self.healthy.set(1 if healthy else 0)
+    def show(self, health: Health) -> None:
+        """Record a health transition (and count the circuit opening)."""
+        state = CIRCUIT_VALUES[circuit(health)]
+        if state == 1 and self._circuit_state == 0:
+            self.circuit_opened.inc()
+        self._circuit_state = state
+        self.healthy.set(1 if health.healthy else 0)
+        self.circuit.set(state)

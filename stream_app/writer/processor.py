@@ -68,6 +68,8 @@ class CommandProcessor:
             attempts = await self._sender.deliver(command)
         except DeliveryFailedError as failed:
             reason = f"Intercom refused {command.kind}: {failed.error}"
+            if failed.outage:
+                reason = f"Intercom failing for longer than the outage horizon: {failed.error}"
             await self._dead_letter(source, "writer", reason, failed.error, failed.attempts)
             return
         except Exception as exc:  # noqa: BLE001 - an unforeseen bug must not lose the command

@@ -1,9 +1,10 @@
-"""Delivers one command to Intercom: paced, retried by the error's class, halted on 401/403."""
+"""Delivers one command to Intercom: paced, retried by the error's class, held while unhealthy."""
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -17,8 +18,8 @@ from stream_app.writer.errors import (
     RateLimitedError,
     WriterError,
 )
-from stream_app.writer.gate import AuthGate
-from stream_app.writer.limiter import RateLimiter, Sleep
+from stream_app.writer.health import Health
+from stream_app.writer.limiter import Clock, RateLimiter, Sleep
 from stream_app.writer.metrics import WriterMetrics
 
 log = structlog.get_logger("stream_app.writer.sender")
@@ -51,11 +52,26 @@ class Backoff:
 class DeliveryFailedError(Exception):
     """A command cannot be delivered; `error` says why, `attempts` how often it was tried."""
 
-    def __init__(self, error: WriterError, attempts: int) -> None:
-        """Keep the last error and the attempt count."""
+    def __init__(self, error: WriterError, attempts: int, outage: bool = False) -> None:
+        """Keep the last error, the attempt count and whether an outage outlasted the horizon."""
         super().__init__(str(error))
         self.error = error
         self.attempts = attempts
+        self.outage = outage
+
+
+@dataclass
+class Failures:
+    """The failures counted against one command: how many, and since when."""
+
+    count: int = 0
+    first: float = 0.0
+
+    def add(self, now: float) -> None:
+        """Count one failure."""
+        if self.count == 0:
+            self.first = now
+        self.count += 1
 
 
 class Sender:
@@ -65,38 +81,45 @@ class Sender:
         self,
         caller: Caller,
         limiter: RateLimiter,
-        gate: AuthGate,
+        health: Health,
         backoff: Backoff,
         metrics: WriterMetrics,
         sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.time,
     ) -> None:
         """Keep the collaborators; nothing is sent until deliver()."""
         self._caller = caller
         self._limiter = limiter
-        self._gate = gate
+        self._health = health
         self._backoff = backoff
         self._metrics = metrics
         self._sleep = sleep
+        self._clock = clock
 
     async def deliver(self, command: CreateDataEvent) -> int:
         """Send the command until accepted and return the attempts; raise DeliveryFailedError."""
-        attempts, probing = 0, False
+        failures = Failures()
         while True:
-            if not probing:
-                await self._gate.wait_open()
-            attempts += 1
-            try:
-                await self._call(command)
-            except WriterError as exc:
-                probing = await self._after_failure(command, exc, attempts, probing)
-                if isinstance(exc, RateLimitedError) or exc.halts_sending:
-                    attempts -= 1  # the command is not at fault: only its own failures count
-                continue
-            self._gate.reopen()
-            return attempts
+            error = await self._turn(command)
+            if error is None:
+                return failures.count + 1
+            failures = await self._after_failure(command, error, failures)
 
-    async def _call(self, command: CreateDataEvent) -> None:
-        """Make one paced call and feed its rate headers back to the limiter."""
+    async def _turn(self, command: CreateDataEvent) -> WriterError | None:
+        """Make one call, as the probe while the writer is unhealthy; return its error, if any."""
+        probe = await self._health.admit()
+        error: WriterError | None = None
+        try:
+            await self._call(command, probe)
+        except WriterError as exc:
+            error = exc
+        finally:
+            if probe:
+                self._health.end_probe()
+        return error
+
+    async def _call(self, command: CreateDataEvent, probe: bool) -> None:
+        """Make one paced call and feed its outcome to the limiter, the metrics and the health."""
         await self._limiter.acquire()
         method, path, body = command.request()
         try:
@@ -104,28 +127,48 @@ class Sender:
         except WriterError as exc:
             self._limiter.observe(exc.rate if isinstance(exc, IntercomResponseError) else None)
             self._metrics.calls.labels(type(exc).__name__).inc()
+            self._health.observe(exc, probe)
+            raise
+        except BaseException:  # cancelled mid-call (rebalance): it must not stay outstanding
+            self._limiter.observe(None)
             raise
         self._limiter.observe(accepted.rate)
         self._metrics.calls.labels("accepted").inc()
         if accepted.rate.remaining is not None:
             self._metrics.remaining.set(accepted.rate.remaining)
+        self._health.observe(None, probe)
 
     async def _after_failure(
-        self, command: CreateDataEvent, exc: WriterError, attempts: int, probing: bool
-    ) -> bool:
-        """Wait as the error's class demands, or raise DeliveryFailedError; return `probing`."""
-        if exc.halts_sending:
-            probing = self._gate.close(str(exc)) or probing
-            if probing:
-                await self._sleep(self._backoff.cap)
-            return probing
+        self, command: CreateDataEvent, exc: WriterError, failures: Failures
+    ) -> Failures:
+        """Wait as the error demands or raise DeliveryFailedError; return the counted failures."""
         if isinstance(exc, RateLimitedError):
             pause = self._limiter.block_until(exc.retry_after)
             log.warning("intercom.rate_limited", command_id=command.command_id, pause=pause)
-            return probing
-        if not exc.retriable or attempts >= self._backoff.max_attempts:
-            raise DeliveryFailedError(exc, attempts) from exc
-        delay = self._backoff.delay(attempts)
-        log.info("intercom.retry", command_id=command.command_id, attempt=attempts, delay=delay)
+            return failures
+        if self._health.holding():
+            return Failures()  # held by the circuit or the auth halt: it starts afresh later
+        failures.add(self._clock())
+        if not exc.retriable:
+            raise DeliveryFailedError(exc, failures.count) from exc
+        if failures.count >= self._backoff.max_attempts:
+            return self._exhausted(command, exc, failures)
+        delay = self._backoff.delay(failures.count)
+        log.info(
+            "intercom.retry", command_id=command.command_id, attempt=failures.count, delay=delay
+        )
         await self._sleep(delay)
-        return probing
+        return failures
+
+    def _exhausted(
+        self, command: CreateDataEvent, exc: WriterError, failures: Failures
+    ) -> Failures:
+        """Dead-letter a command failing on its own; open the circuit if nothing else succeeds."""
+        if not self._health.blames(failures.first):
+            log.warning("intercom.outage_suspected", command_id=command.command_id, error=str(exc))
+            self._health.open(exc)
+            return Failures()
+        if self._health.expired:
+            self._metrics.outage_gave_up.inc()
+            log.error("intercom.outage_gave_up", command_id=command.command_id, error=str(exc))
+        raise DeliveryFailedError(exc, failures.count, self._health.expired) from exc

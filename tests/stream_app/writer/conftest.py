@@ -1,4 +1,4 @@
-"""Factories shared by the writer's tests: commands, a fake clock and a recording sleep."""
+"""Factories shared by the writer's tests: commands, a fake clock, a recording sleep, health."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from schemas.commands import CreateDataEvent
+from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
+from stream_app.writer.health import Health, HealthPolicy
 
 _ids = itertools.count(1)
 
@@ -45,6 +47,19 @@ class FakeClock:
         self.sleeps.append(seconds)
         self.now += max(0.0, seconds)
         await asyncio.sleep(0)
+
+
+def make_health(
+    clock: FakeClock,
+    failures: int = 5,
+    cap: float = 4.0,
+    horizon: float = 3600.0,
+    on_change: Callable[[Health], None] = lambda health: None,
+) -> Health:
+    """Return a healthy writer health on the fake clock: probes every 1, 2, 4, 4... seconds."""
+    window = OutcomeWindow(BreakerPolicy(failures=failures, window=30.0, ratio=0.8), clock)
+    policy = HealthPolicy(probe_first=1.0, probe_cap=cap, horizon=horizon)
+    return Health(window, policy, clock, clock.sleep, on_change)
 
 
 @pytest.fixture

@@ -10,12 +10,11 @@ from schemas import DeadLetter
 from schemas.commands import FORCE_HEADER, command_bytes
 from stream_app.source import Source
 from stream_app.writer.errors import WriterError
-from stream_app.writer.gate import AuthGate
 from stream_app.writer.limiter import RateLimiter
 from stream_app.writer.metrics import WriterMetrics
 from stream_app.writer.processor import CommandProcessor, parse
 from stream_app.writer.sender import Backoff, Sender
-from tests.stream_app.writer.conftest import FakeClock, make_command
+from tests.stream_app.writer.conftest import FakeClock, make_command, make_health
 from tests.stream_app.writer.test_sender import ScriptedIntercom, failure
 
 
@@ -28,8 +27,9 @@ class Harness:
         self.ledger: dict[str, int] = {}
         self.letters: list[DeadLetter] = []
         limiter = RateLimiter(600, clock=clock, sleep=clock.sleep)
+        health = make_health(clock)
         sender = Sender(
-            self.intercom, limiter, AuthGate(), Backoff(2, 1.0), WriterMetrics(), clock.sleep
+            self.intercom, limiter, health, Backoff(2, 1.0), WriterMetrics(), clock.sleep, clock
         )
         self.processor = CommandProcessor(
             sender, self.ledger, self.send, WriterMetrics(), clock=clock
@@ -95,8 +95,10 @@ async def test_404_is_dead_lettered_at_once_with_intercom_body(clock: FakeClock)
 
 
 async def test_exhausted_retries_are_dead_lettered_with_the_attempts(clock: FakeClock) -> None:
-    """Two 500s with two attempts allowed end in a writer dead letter counting both."""
-    harness = Harness(clock, [failure(500), failure(500)])
+    """Two 500s with two attempts allowed, while another call succeeded, end in a dead letter."""
+    harness = Harness(clock, [None, failure(500), failure(500)])
+    await harness.handle(command_bytes(make_command("u-2")))
     await harness.handle(command_bytes(make_command()))
     [letter] = harness.letters
     assert (letter.stage, letter.attempts, letter.error_type) == ("writer", 2, "ServerError")
+    assert letter.reason.startswith("Intercom refused data_event.create")

@@ -10,11 +10,11 @@ import pytest
 from stream_app.writer import errors
 from stream_app.writer.client import Accepted
 from stream_app.writer.errors import RateHeaders
-from stream_app.writer.gate import AuthGate
+from stream_app.writer.health import Health, State
 from stream_app.writer.limiter import RateLimiter
 from stream_app.writer.metrics import WriterMetrics
 from stream_app.writer.sender import Backoff, DeliveryFailedError, Sender
-from tests.stream_app.writer.conftest import FakeClock, make_command
+from tests.stream_app.writer.conftest import FakeClock, make_command, make_health
 
 
 def failure(status: int, reset: float | None = None) -> errors.WriterError:
@@ -42,12 +42,24 @@ class ScriptedIntercom:
 
 
 def sender_for(
-    clock: FakeClock, intercom: ScriptedIntercom, gate: AuthGate | None = None
+    clock: FakeClock,
+    intercom: Any,
+    health: Health | None = None,
+    max_attempts: int = 3,
+    metrics: WriterMetrics | None = None,
 ) -> Sender:
-    """Return a sender with 3 attempts, a 4 s cap and no jitter."""
+    """Return a sender with 3 attempts, a 4 s cap and no jitter, on the fake clock."""
     limiter = RateLimiter(600, clock=clock, sleep=clock.sleep)
-    backoff = Backoff(max_attempts=3, cap=4.0, base=1.0, jitter=lambda: 1.0)
-    return Sender(intercom, limiter, gate or AuthGate(), backoff, WriterMetrics(), clock.sleep)
+    backoff = Backoff(max_attempts=max_attempts, cap=4.0, base=1.0, jitter=lambda: 1.0)
+    return Sender(
+        intercom,
+        limiter,
+        health or make_health(clock),
+        backoff,
+        metrics or WriterMetrics(),
+        clock.sleep,
+        clock,
+    )
 
 
 def test_backoff_doubles_with_jitter_and_stays_under_the_cap() -> None:
@@ -67,13 +79,16 @@ async def test_5xx_and_timeouts_are_retried_with_backoff(clock: FakeClock) -> No
 
 
 async def test_retries_are_bounded_then_the_command_fails(clock: FakeClock) -> None:
-    """After max_attempts retriable failures the last error is handed back for dead-lettering."""
-    intercom = ScriptedIntercom(clock, [failure(503)] * 5)
+    """After max_attempts failures, with another call answered meanwhile, it is dead-lettered."""
+    intercom = ScriptedIntercom(clock, [failure(503), None] + [failure(503)] * 5)
+    sender = sender_for(clock, intercom)
+    await sender.deliver(make_command("b"))  # a 503 then accepted: Intercom is up
     with pytest.raises(DeliveryFailedError) as caught:
-        await sender_for(clock, intercom).deliver(make_command())
+        await sender.deliver(make_command())
     assert caught.value.attempts == 3
-    assert len(intercom.calls) == 3
+    assert len(intercom.calls) == 2 + 3
     assert isinstance(caught.value.error, errors.ServerError)
+    assert not caught.value.outage
 
 
 @pytest.mark.parametrize("status", [400, 404, 422])
@@ -98,26 +113,25 @@ async def test_429_waits_for_the_reset_and_does_not_count_as_an_attempt(clock: F
 
 
 async def test_401_halts_every_sender_until_a_probe_succeeds(clock: FakeClock) -> None:
-    """On 401 the gate closes; one command probes at the cap interval, others wait, none fail."""
-    health: list[bool] = []
-    gate = AuthGate(on_change=health.append)
+    """On 401 every command waits; held commands take turns to probe, none fails."""
+    states: list[State] = []
+    health = make_health(clock, on_change=lambda h: states.append(h.state))
     intercom = ScriptedIntercom(clock, [failure(401), failure(401)])
-    sender = sender_for(clock, intercom, gate)
+    sender = sender_for(clock, intercom, health)
     first, second = make_command("a"), make_command("b")
     assert list(await asyncio.gather(sender.deliver(first), sender.deliver(second))) == [1, 1]
-    assert health == [False, True]
-    assert [command_id for command_id, _ in intercom.calls] == [first.command_id] * 3 + [
-        second.command_id
-    ]
-    assert clock.sleeps.count(4.0) == 2  # two probes, each after the backoff cap
+    assert states == [State.UNAUTHORISED, State.HEALTHY]
+    calls = [command_id for command_id, _ in intercom.calls]
+    assert calls == [first.command_id, first.command_id, second.command_id, first.command_id]
+    assert [at - intercom.calls[0][1] for _, at in intercom.calls[1:3]] == [1.0, 3.0]
 
 
-async def test_closed_gate_sends_nothing(clock: FakeClock) -> None:
-    """With the gate closed (no token) deliver waits and makes no call."""
-    gate = AuthGate()
-    gate.close("INTERCOM_ACCESS_TOKEN is empty")
+async def test_missing_token_sends_nothing(clock: FakeClock) -> None:
+    """Refused for want of a token, deliver waits and makes no call, not even a probe."""
+    health = make_health(clock)
+    health.refuse("INTERCOM_ACCESS_TOKEN is empty")
     intercom = ScriptedIntercom(clock, [])
-    task = asyncio.create_task(sender_for(clock, intercom, gate).deliver(make_command()))
+    task = asyncio.create_task(sender_for(clock, intercom, health).deliver(make_command()))
     for _ in range(5):
         await asyncio.sleep(0)
     assert not task.done()
