@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 
 import structlog
 from aiohttp import web
 
-from ingress.errors import SpoolUnavailableError
+from ingress.errors import ReadTimeoutError, SpoolUnavailableError
 from intercom_stream.errors import SignatureError
 
 log = structlog.get_logger("ingress.answers")
@@ -20,19 +22,38 @@ _BODY_HEADERS = frozenset({"content-type", "content-length"})
 Handler = Callable[[web.BaseRequest, str], Awaitable[web.StreamResponse]]
 
 
+def _error_body(code: str, message: str, request_id: str) -> dict[str, object]:
+    """Return the JSON error body every error answer carries."""
+    return {"error": {"code": code, "message": message}, "request_id": request_id}
+
+
 def json_error(status: int, code: str, message: str, request_id: str = "") -> web.Response:
     """Return a JSON error response with a stable code, a human message and the request id."""
-    body = {"error": {"code": code, "message": message}, "request_id": request_id}
-    return web.json_response(body, status=status)
+    return web.json_response(_error_body(code, message, request_id), status=status)
 
 
 _PROCESS = os.urandom(4).hex()
 _SEQUENCE = itertools.count(1)
 
 
+def new_request_id() -> str:
+    """Return a new request id: a random process prefix and a counter."""
+    return f"{_PROCESS}-{next(_SEQUENCE):x}"
+
+
 def request_id(request: web.BaseRequest) -> str:
-    """Return the caller's request id, or a new one: a random process prefix and a counter."""
-    return request.headers.get(REQUEST_ID) or f"{_PROCESS}-{next(_SEQUENCE):x}"
+    """Return the caller's request id, or a new one."""
+    return request.headers.get(REQUEST_ID) or new_request_id()
+
+
+def raw_error(status: HTTPStatus, code: str, message: str, *headers: tuple[str, str]) -> bytes:
+    """Return a whole JSON error answer that closes the connection, as bytes for a transport."""
+    ident = new_request_id()
+    body = json.dumps(_error_body(code, message, ident)).encode()
+    lines = [f"HTTP/1.1 {status.value} {status.phrase}", "Content-Type: application/json",
+             f"Content-Length: {len(body)}", "Connection: close", f"{REQUEST_ID}: {ident}",
+             *(f"{name}: {value}" for name, value in headers)]  # fmt: skip
+    return "\r\n".join([*lines, "", ""]).encode() + body
 
 
 def _own_error(exc: SignatureError | SpoolUnavailableError, ident: str) -> web.Response:
@@ -66,10 +87,19 @@ def _disconnected(request: web.BaseRequest, exc: ConnectionError, ident: str) ->
     return json_error(400, "client_disconnected", "the client closed the connection", ident)
 
 
+def _read_timeout(exc: ReadTimeoutError, ident: str) -> web.Response:
+    """Answer a body that did not arrive in time with a 408 that closes the connection."""
+    response = json_error(408, "request_timeout", str(exc), ident)
+    response.force_close()
+    return response
+
+
 def for_exception(request: web.BaseRequest, exc: Exception, ident: str) -> web.Response:
     """Return the JSON error answer for an exception a handler raised."""
     if isinstance(exc, ConnectionError):
         return _disconnected(request, exc, ident)
+    if isinstance(exc, ReadTimeoutError):
+        return _read_timeout(exc, ident)
     if isinstance(exc, web.HTTPException):
         return _http_error(request, exc, ident)
     if isinstance(exc, (SignatureError, SpoolUnavailableError)):

@@ -12,7 +12,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -21,6 +21,7 @@ import structlog
 from aiohttp import web
 
 from ingress import health
+from ingress.connections import GuardedServer, Limits, LowLevelHandler
 from ingress.delivery import Delivery
 from ingress.drain import Drainer
 from ingress.metrics import Metrics
@@ -34,7 +35,6 @@ from intercom_stream.settings import Settings
 log = structlog.get_logger("ingress.app")
 WEBHOOK_PATH = "/webhooks/intercom"
 FINISH_SECONDS = 5.0
-LowLevelHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 
 def _report_drainer_death(drainer: asyncio.Task[None]) -> None:
@@ -135,5 +135,12 @@ class Ingress:
         await spool.close()
 
     def server(self) -> web.Server:
-        """Return aiohttp's low-level server over this started ingress, without an access log."""
-        return web.Server(self.handle, access_log=None)
+        """Return the guarded low-level server over this started ingress, without an access log."""
+        settings = self._settings
+        limits = Limits(settings.ingress_read_timeout_seconds, settings.ingress_max_connections)
+        server = GuardedServer(
+            self.handle, limits, self.metrics, access_log=None,
+            keepalive_timeout=settings.ingress_keepalive_timeout_seconds,
+        )  # fmt: skip
+        self.metrics.track_connections(lambda: server.open)
+        return server

@@ -10,6 +10,9 @@ IntercomStreamError
         └── DeliveryError         Kafka did not acknowledge a record; spool it and retry
             ├── DeliveryTimeoutError not within the produce timeout; the send goes on
             └── ProducerFailedError the producer can never send again: replace it
+
+ReadTimeoutError (a TimeoutError, so aiohttp's lingering read stops on it quietly): a request's
+body did not arrive within the read timeout.
 """
 
 from __future__ import annotations
@@ -49,3 +52,7 @@ class ProducerFailedError(DeliveryError):
 
 class RecordRefusedError(PoisonMessageError):
     """Kafka refuses this record whatever the retry: too large or invalid."""
+
+
+class ReadTimeoutError(TimeoutError):
+    """A request's body did not arrive within the read timeout; the answer is a 408."""

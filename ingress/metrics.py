@@ -96,8 +96,24 @@ class Metrics:
             "ingress_kafka_connected", "1 while the producer is connected and acknowledging",
             registry=self.registry,
         )  # fmt: skip
+        self.connections_open = Gauge(
+            "ingress_connections_open", "HTTP connections open (refused ones not counted)",
+            registry=self.registry,
+        )  # fmt: skip
+        self.connections_rejected = Counter(
+            "ingress_connections_rejected", "Connections refused with a 503 beyond "
+            "INGRESS_MAX_CONNECTIONS", registry=self.registry,
+        )  # fmt: skip
+        self.connections_timed_out = LoopCounter(
+            "ingress_connections_timed_out", "Connections closed because a request did not arrive "
+            "within the read timeout, by what was late (headers, body)", "stage", self.registry,
+        )  # fmt: skip
 
     def track(self, depth: Callable[[], int], connected: Callable[[], bool]) -> None:
         """Read spool depth and Kafka state from callables at scrape time."""
         self.spool_depth.set_function(lambda: float(depth()))
         self.kafka_connected.set_function(lambda: float(connected()))
+
+    def track_connections(self, count: Callable[[], int]) -> None:
+        """Read the number of open connections from a callable at scrape time."""
+        self.connections_open.set_function(lambda: float(count()))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from aiohttp.test_utils import RawTestServer, TestClient
+from aiohttp import web
+from aiohttp.test_utils import BaseTestServer, TestClient
 
 from ingress.app import Ingress, Seams
 from intercom_stream.settings import Settings
@@ -22,8 +24,21 @@ async def started(settings: Settings, seams: Seams | None = None) -> AsyncIterat
         await ingress.stop()
 
 
+class IngressTestServer(BaseTestServer):
+    """aiohttp's test server over the server the ingress process runs (`Ingress.server()`)."""
+
+    def __init__(self, ingress: Ingress) -> None:
+        """Serve this started ingress on a free loopback port."""
+        super().__init__()
+        self._ingress = ingress
+
+    async def _make_runner(self, **_: Any) -> web.ServerRunner:
+        """Return a runner of the ingress's own (guarded) low-level server."""
+        return web.ServerRunner(self._ingress.server())
+
+
 async def client_of(ingress: Ingress) -> TestClient:
     """Return a started test client of the ingress over loopback (the caller closes it)."""
-    client = TestClient(RawTestServer(ingress.handle))
+    client = TestClient(IngressTestServer(ingress))
     await client.start_server()
     return client
