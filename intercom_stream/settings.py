@@ -29,9 +29,6 @@ class Settings(BaseSettings):
     ingress_read_timeout_seconds: float = Field(default=10.0, gt=0)
     ingress_keepalive_timeout_seconds: float = Field(default=75.0, gt=0)
     ingress_max_connections: int = Field(default=1000, ge=1)
-    ingress_read_timeout_seconds: float = Field(default=10.0, gt=0)
-    ingress_keepalive_timeout_seconds: float = Field(default=75.0, gt=0)
-    ingress_max_connections: int = Field(default=1000, ge=1)
     worker_web_port: int = Field(default=6066, ge=1, le=65535)
     worker_web_host: str = "0.0.0.0"  # noqa: S104
     worker_app_id: str = "intercom-stream"
