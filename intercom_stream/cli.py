@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -158,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, build the settings from the environment, and run the subcommand."""
     args = parser().parse_args(argv)
     try:
-        settings = Settings()
+        settings = Settings.from_env(os.environ)
     except ValidationError as exc:
         print(f"intercom-stream: invalid settings: {exc}", file=sys.stderr)
         return EXIT_CONFIG

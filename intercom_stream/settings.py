@@ -1,19 +1,34 @@
-"""The one frozen settings object, read from the environment at the entry point."""
+"""The one frozen settings object, built from the environment at the entry point only."""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from intercom_stream.errors import ConfigurationError
 
 DEVELOPMENT_SECRET = "intercom-stream-development-secret"  # noqa: S105 - documented for make run only
 
 
-class Settings(BaseSettings):
-    """Every knob of the system; names match the environment variables operators set."""
+class Settings(BaseModel):
+    """Every knob of the system; names match the environment variables operators set.
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+    Constructing it reads nothing: the entry point passes the environment to `from_env`, and
+    tests pass their own values, so a variable exported on a developer's machine cannot
+    change a test's outcome.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> Settings:
+        """Return settings from environment variables (upper-case field names), then overrides."""
+        values: dict[str, Any] = {
+            name: env[name.upper()] for name in cls.model_fields if name.upper() in env
+        }
+        return cls(**{**values, **overrides})
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     intercom_client_secret: SecretStr = SecretStr("")

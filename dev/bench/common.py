@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -43,8 +44,9 @@ async def delete_bench_topics(bootstrap: str | list[str]) -> None:
 async def bench_settings(tag: str, secret: str, partitions: int = 8, **extra: Any) -> Settings:
     """Return settings with unique topics for one benchmark run, topics created."""
     run = f"{BENCH_MARKER}{tag}-{uuid.uuid4().hex[:8]}"
-    settings = Settings(
-        intercom_client_secret=secret,  # type: ignore[arg-type]
+    settings = Settings.from_env(
+        os.environ,
+        intercom_client_secret=secret,
         topic_notifications=f"{run}.notifications",
         topic_commands=f"{run}.commands",
         topic_dead_letter=f"{run}.dead-letter",

@@ -211,7 +211,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="bench-ingress-") as work:
             return bench(Path(work))
     finally:
-        asyncio.run(delete_bench_topics(Settings().bootstrap_servers()))
+        asyncio.run(delete_bench_topics(Settings.from_env(os.environ).bootstrap_servers()))
 
 
 if __name__ == "__main__":

@@ -295,7 +295,7 @@ async def main() -> None:
             if part.__name__ in parts:
                 await part(tmp)
     finally:
-        await delete_bench_topics(Settings().bootstrap_servers())
+        await delete_bench_topics(Settings.from_env(os.environ).bootstrap_servers())
 
 
 if __name__ == "__main__":

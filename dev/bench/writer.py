@@ -38,7 +38,8 @@ PARTITIONS = 8
 
 def bench_settings(bootstrap: str, fake_url: str, run: str) -> Settings:
     """Return settings with this run's own topics, pointed at the fake."""
-    return Settings(
+    return Settings.from_env(
+        os.environ,
         kafka_bootstrap_servers=bootstrap,
         intercom_client_secret="bench-secret",
         intercom_access_token=DEFAULT_TOKEN,
