@@ -8,7 +8,7 @@ export INTERCOM_CLIENT_SECRET ?=
 DEV_SECRET := intercom-stream-development-secret
 
 .PHONY: help venv kafka-up kafka-down kafka-status kafka-jars topics run test lint format \
-        unit integration bench bench-ingress bench-pipeline bench-writer fuzz schemas clean
+        unit integration test-reliability bench bench-ingress bench-pipeline bench-writer fuzz schemas clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -63,8 +63,11 @@ test: venv lint ## lint, then every unit and integration test against a real bro
 unit: venv ## only the tests that need no broker
 	$(BIN)/pytest -m "not integration"
 
-integration: venv ## only the tests against the real broker
-	$(BIN)/pytest -m integration
+integration: venv ## only the tests against the real broker (the reliability scenarios excepted)
+	$(BIN)/pytest -m "integration and not reliability"
+
+test-reliability: venv ## fault-injection scenarios under load, with a summary table (~12 min)
+	$(BIN)/pytest tests/reliability -m reliability
 
 bench: bench-ingress bench-pipeline bench-writer ## every benchmark, each against its own baseline
 

@@ -39,6 +39,7 @@ class Faults:
     rate_limit_storm: int = 0
     unauthorized: bool = False
     unknown_users: set[str] = field(default_factory=set)
+    throttled_until: float = 0.0  # every call before this clock time answers 429 (reset = it)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class Call:
     command_id: str | None
     status: int
     body: dict[str, Any]
+    event: tuple[str, int, str] | None = None  # (event_name, created_at, contact) of the body
+    reset: int | None = None  # the X-RateLimit-Reset answered with a 429
 
 
 def error_list(code: str, message: str) -> dict[str, Any]:
@@ -79,6 +82,7 @@ class FakeIntercom:
         self.calls: list[Call] = []
         self._counts: Counter[int] = Counter()
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
         self.url = ""
         self.app = web.Application()
         self.app.router.add_post("/events", self._events)
@@ -103,9 +107,29 @@ class FakeIntercom:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
+        self._site = site
         bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://{host}:{bound}"
         return self.url
+
+    async def refuse_connections(self) -> None:
+        """Stop listening and drop every open connection: calls see connection refused."""
+        assert self._runner is not None, "the fake is not started"
+        assert self._site is not None, "the fake is refusing already"
+        await self._site.stop()
+        server = self._runner.server
+        if server is not None:
+            for handler in list(server.connections):
+                handler.force_close()
+        self._site = None
+
+    async def accept_connections(self) -> None:
+        """Listen again on the same address after refuse_connections()."""
+        assert self._runner is not None, "the fake is not started"
+        assert self._site is None, "the fake is not refusing"
+        host, port = self.url.removeprefix("http://").rsplit(":", 1)
+        self._site = web.TCPSite(self._runner, host, int(port), reuse_address=True)
+        await self._site.start()
 
     async def stop(self) -> None:
         """Stop serving and close every connection."""
@@ -129,8 +153,10 @@ class FakeIntercom:
         now = self.clock()
         window = math.floor(now / WINDOW_SECONDS)
         status, body, headers = await self._answer(request, raw, window)
+        reset = int(headers["X-RateLimit-Reset"]) if status == 429 else None
+        command_id = request.headers.get(COMMAND_ID_HEADER)
         self.calls.append(
-            Call(now, window, request.path, request.headers.get(COMMAND_ID_HEADER), status, body)
+            Call(now, window, request.path, command_id, status, body, event_key(raw), reset)
         )
         text = orjson.dumps(body).decode() if body else ""
         return web.Response(
@@ -151,6 +177,9 @@ class FakeIntercom:
         if self._counts[window] > self.limit:
             message = f"Exceeded rate limit of {self.limit} in 10_seconds"
             return 429, error_list("rate_limit_exceeded", message), headers
+        if self.faults.throttled_until > self.clock():
+            headers["X-RateLimit-Reset"] = str(math.ceil(self.faults.throttled_until))
+            return 429, error_list("rate_limit_exceeded", "Rate limit exceeded"), headers
         if self.faults.rate_limit_storm > 0:
             self.faults.rate_limit_storm -= 1
             return 429, error_list("rate_limit_exceeded", "Rate limit exceeded"), headers
@@ -195,6 +224,19 @@ class FakeIntercom:
                 "accepted_twice": sum(1 for n in accepted.values() if n > 1),
             }
         )
+
+
+def event_key(raw: bytes) -> tuple[str, int, str] | None:
+    """Return what Intercom deduplicates a data event on (name, created_at, contact), if any."""
+    try:
+        event = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(event, dict):
+        return None
+    who = event.get("user_id") or event.get("id") or event.get("email")
+    created = event.get("created_at")
+    return (str(event.get("event_name")), created if isinstance(created, int) else 0, str(who))
 
 
 async def serve_forever(port: int, limit: int, token: str) -> None:

@@ -1,0 +1,55 @@
+"""Fixtures of the reliability scenarios and the summary table printed at the end of the run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from intercom_stream.settings import Settings
+from tests.fakes.intercom import FakeIntercom
+from tests.reliability.load import Load, plan
+from tests.reliability.pipeline import Pipeline, pipeline_settings
+from tests.reliability.summary import ROWS, table
+
+# The load each scenario holds: a steady rate for a bounded time (env vars shorten local runs).
+RATE = float(os.environ.get("RELIABILITY_RATE", "300"))
+SECONDS = float(os.environ.get("RELIABILITY_SECONDS", "30"))
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeIntercom]:
+    """The fake Intercom on loopback in the test's loop, with a limit the load never reaches."""
+    server = FakeIntercom(limit=100_000)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def pipe(
+    kafka_settings: Settings, fake: FakeIntercom, tmp_path: Path
+) -> AsyncIterator[Pipeline]:
+    """The system on the shared broker with this test's topics; every process killed after."""
+    pipeline = Pipeline(pipeline_settings(kafka_settings, fake, tmp_path), tmp_path, fake)
+    try:
+        yield pipeline
+    finally:
+        pipeline.stop_all()
+
+
+def steady_load(pipe: Pipeline, prefix: str, rate: float = RATE, seconds: float = SECONDS) -> Load:
+    """Return a load of `rate` notifications a second for `seconds` against the pipe's ingress."""
+    url = f"http://127.0.0.1:{pipe.settings.ingress_port}/webhooks/intercom"
+    return Load(url, plan(prefix, int(rate * seconds)), rate, seconds)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print one line per scenario that ran: load held, faults, bad inputs, lost, duplicated."""
+    if not ROWS:
+        return
+    terminalreporter.section("reliability summary")
+    for line in table(ROWS):
+        terminalreporter.write_line(line)

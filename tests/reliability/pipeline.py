@@ -1,0 +1,142 @@
+"""The whole system as real processes (ingress, workers, writers) beside the fake Intercom."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from intercom_stream.settings import Settings
+from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
+from tests.processes import Process, free_port
+from tests.reliability.ledger import Account, Tally, account, committed_lag, wait_for
+from tests.reliability.load import Load
+
+HEALTH_PATHS = {"ingress": "/healthz", "worker": "/metrics", "writer": "/writer/health"}
+SETTLE_SECONDS = 150.0
+
+
+def pipeline_settings(base: Settings, fake: FakeIntercom, tmp: Path, **extra: object) -> Settings:
+    """Return the base settings with the fake's URL, free ports, RocksDB and short timeouts."""
+    values: dict[str, object] = {
+        "intercom_api_url": fake.url,
+        "intercom_access_token": DEFAULT_TOKEN,
+        "ingress_port": free_port(),
+        "ingress_spool_dir": str(tmp / "spool"),
+        "worker_store": "rocksdb://",
+        "worker_session_timeout_seconds": 6.0,
+        "handler_backoff_seconds": 0.05,
+        "writer_calls_per_window": fake.limit,
+        "writer_max_attempts": 4,
+        "writer_backoff_cap_seconds": 1.0,
+        "log_level": "info",
+    }
+    values.update(extra)
+    return base.model_copy(update=values)
+
+
+@dataclass
+class Pipeline:
+    """Named processes of the system; each label keeps its ports and data directory."""
+
+    settings: Settings
+    tmp: Path
+    fake: FakeIntercom
+    processes: dict[str, Process] = field(default_factory=dict)
+    kills: Counter[str] = field(default_factory=Counter)
+
+    def settings_for(self, label: str) -> Settings:
+        """Return the settings of one labelled process (its own web port and data directory)."""
+        return self.settings.model_copy(
+            update={
+                "worker_web_port": free_port(),
+                "writer_web_port": free_port(),
+                "worker_datadir": str(self.tmp / f"{label}-data"),
+                "writer_datadir": str(self.tmp / f"{label}-data"),
+            }
+        )
+
+    async def start(self, label: str, settings: Settings | None = None) -> Process:
+        """Start (or restart) the labelled process and wait until its web server answers."""
+        command = label.split("-")[0]
+        old = self.processes.get(label)
+        chosen = settings or (old.settings if old else self.settings_for(label))
+        process = Process(command, chosen, self.tmp / f"{label}.log").start()
+        self.processes[label] = process
+        port = {
+            "ingress": chosen.ingress_port,
+            "worker": chosen.worker_web_port,
+            "writer": chosen.writer_web_port,
+        }[command]
+        await process.wait_http(port, HEALTH_PATHS[command], timeout=90)
+        return process
+
+    async def start_all(self) -> None:
+        """Start the ingress, one worker and one writer."""
+        await asyncio.gather(*(self.start(label) for label in ("ingress", "worker", "writer")))
+
+    def kill(self, label: str, sig: int = signal.SIGKILL) -> None:
+        """Signal the labelled process and wait for it to end."""
+        self.processes[label].kill(sig)
+        self.kills[label] += 1
+
+    async def kill_and_restart(self, label: str) -> None:
+        """SIGKILL the labelled process, then start it again with the same settings."""
+        self.kill(label)
+        await self.start(label)
+
+    def tails(self, lines: int = 25) -> str:
+        """Return the last lines of every process's log."""
+        parts = [f"--- {name} ---\n{p.log_tail(lines)}" for name, p in self.processes.items()]
+        return "\n".join(parts)
+
+    def stop_all(self) -> None:
+        """Kill every process."""
+        for process in self.processes.values():
+            process.kill()
+
+
+async def run_load(load: Load, faults: Callable[[Load], Awaitable[None]]) -> None:
+    """Run the load and, beside it, the scenario's faults; fail clearly if the load fails."""
+    task = asyncio.create_task(load.run())
+    try:
+        await faults(load)
+    finally:
+        await task
+
+
+async def until_posted(load: Load, count: int, timeout: float = 120.0) -> None:
+    """Wait until the load has had `count` answers (a trigger for a fault)."""
+    await wait_for(lambda: load.done >= count, timeout, lambda: f"{load.done} of {count} posted")
+
+
+async def settle(pipe: Pipeline, load: Load, timeout: float = SETTLE_SECONDS) -> Account:
+    """Wait until every 2xx notification and command is accounted for and both groups caught up."""
+    tally = Tally(pipe.settings)
+    await tally.start()
+    started = time.monotonic()
+    try:
+        ok = load.ok()
+        await wait_for(
+            lambda: account(ok, tally, pipe.fake).lost == 0,
+            timeout,
+            lambda: f"{account(ok, tally, pipe.fake).brief()}\n{pipe.tails()}",
+        )
+        lag: dict[str, int] = {}
+        left = max(30.0, timeout - (time.monotonic() - started))
+        try:
+            async with asyncio.timeout(left):
+                while True:
+                    lag = await committed_lag(pipe.settings)
+                    if not any(lag.values()):
+                        break
+                    await asyncio.sleep(0.5)  # polling interval; the timeout bounds the wait
+        except TimeoutError:
+            raise AssertionError(f"groups never caught up: {lag}\n{pipe.tails()}") from None
+        return account(ok, tally, pipe.fake)
+    finally:
+        await tally.stop()
