@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from schemas.commands import CreateDataEvent
 from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
 from stream_app.writer.health import Health, HealthPolicy
+from tests.fakes.intercom import FakeIntercom
 
 _ids = itertools.count(1)
 
@@ -60,6 +61,15 @@ def make_health(
     window = OutcomeWindow(BreakerPolicy(failures=failures, window=30.0, ratio=0.8), clock)
     policy = HealthPolicy(probe_first=1.0, probe_cap=cap, horizon=horizon)
     return Health(window, policy, clock, clock.sleep, on_change)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeIntercom]:
+    """The fake Intercom on loopback (600 calls per window), in the test's own loop."""
+    server = FakeIntercom(limit=600)
+    await server.start()
+    yield server
+    await server.stop()
 
 
 @pytest.fixture

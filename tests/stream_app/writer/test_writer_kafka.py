@@ -22,15 +22,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeIntercom]:
-    """The fake Intercom on loopback, in the test's own loop."""
-    server = FakeIntercom(limit=600)
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 def writer_settings(kafka_settings: Settings, fake: FakeIntercom) -> Settings:
     """This test's topics, the fake's URL and token, and short retries."""
     return kafka_settings.model_copy(
@@ -84,6 +75,14 @@ async def dead_letters(settings: Settings, count: int) -> list[DeadLetter]:
     return [DeadLetter.model_validate_json(r.value) for r in records]
 
 
+def assert_contact_order(fake: FakeIntercom, commands: list[CreateDataEvent]) -> None:
+    """Check that each contact's commands were first accepted in the order they were published."""
+    sent = [call.command_id for call in fake.calls if call.status == 202]
+    for contact in {c.event.user_id for c in commands}:
+        mine = [c.command_id for c in commands if c.event.user_id == contact]
+        assert [i for i in sent if i in mine][: len(mine)] == mine, contact
+
+
 def contacts_batch(contacts: int, per_contact: int, prefix: str) -> Iterator[CreateDataEvent]:
     """Yield commands round-robin over contacts, so each contact's commands interleave."""
     for round_ in range(per_contact):
@@ -113,10 +112,7 @@ async def test_each_command_is_accepted_once_in_contact_order(
     assert (letter.stage, letter.payload) == ("validate", invalid)
     expected = {c.command_id: 1 for c in commands} | {forced.command_id: 2}
     assert fake.accepted() == expected
-    for contact in {c.event.user_id for c in commands}:
-        sent = [c.command_id for c in fake.calls if c.status == 202]
-        mine = [c.command_id for c in commands if c.event.user_id == contact]
-        assert [i for i in sent if i in mine][: len(mine)] == mine, contact
+    assert_contact_order(fake, commands)
 
 
 async def test_server_errors_429_storm_and_unknown_users_lose_nothing(
