@@ -17,6 +17,7 @@ from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
 from stream_app.writer.client import IntercomClient
 from stream_app.writer.health import Health, HealthPolicy
 from stream_app.writer.inflight import Inflight
+from stream_app.writer.ledger import Ledger
 from stream_app.writer.limiter import RateLimiter
 from stream_app.writer.metrics import WriterMetrics
 from stream_app.writer.processor import CommandProcessor, parse
@@ -94,11 +95,14 @@ def register_writer(app: faust.App, settings: Settings, send_dead_letter: Send) 
         value_serializer="raw",
         partitions=settings.topic_partitions,
     )
-    ledger = app.Table(
+    table = app.Table(
         "writer-ledger",
         default=None,
         partitions=settings.topic_partitions,
-        help="Command ids Intercom accepted, with the accept time in ms.",
+        help="Command ids Intercom accepted: [accept time in ms, partition].",
+    )
+    ledger = Ledger(
+        table, settings.writer_ledger_ttl_seconds, on_scan=writer.metrics.ledger_size.set
     )
 
     @app.agent(commands, name="intercom-writer", concurrency=1)

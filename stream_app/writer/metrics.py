@@ -49,6 +49,16 @@ class WriterMetrics:
             "Commands dead-lettered because an outage outlasted WRITER_OUTAGE_HORIZON_SECONDS.",
             registry=self.registry,
         )
+        self.ledger_evicted = Counter(
+            "intercom_writer_ledger_evicted",
+            "Ledger entries removed after WRITER_LEDGER_TTL_SECONDS.",
+            registry=self.registry,
+        )
+        self.ledger_size = Gauge(
+            "intercom_writer_ledger_entries",
+            "Ledger entries of this instance's partitions at the last retention scan.",
+            registry=self.registry,
+        )
         self.share = Gauge(
             "intercom_writer_window_share",
             "Calls per 10-second window this instance allows itself.",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable
 
 import structlog
 from pydantic import ValidationError
@@ -12,6 +12,7 @@ from schemas.commands import FORCE_HEADER, CreateDataEvent, parse_command
 from schemas.dead_letter import Stage
 from stream_app.dead_letters import Send, dead_letter, write_dead_letter
 from stream_app.source import Source
+from stream_app.writer.ledger import Ledger
 from stream_app.writer.metrics import WriterMetrics
 from stream_app.writer.sender import DeliveryFailedError, Sender
 
@@ -39,12 +40,12 @@ class CommandProcessor:
     def __init__(
         self,
         sender: Sender,
-        ledger: MutableMapping[str, int],
+        ledger: Ledger,
         send_dead_letter: Send,
         metrics: WriterMetrics,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """Keep the collaborators; the ledger maps succeeded command ids to accept times (ms)."""
+        """Keep the collaborators; the ledger holds the ids Intercom accepted."""
         self._sender = sender
         self._ledger = ledger
         self._send_dead_letter = send_dead_letter
@@ -58,6 +59,7 @@ class CommandProcessor:
 
     async def process(self, source: Source, command: CreateDataEvent) -> None:
         """Send a valid command once; only DeadLetterWriteError (and cancellation) escape."""
+        self._tidy(source.partition)
         if command.command_id in self._ledger and not forced(source, command):
             self._metrics.commands.labels("duplicate").inc()
             log.info("command.duplicate", command_id=command.command_id, offset=source.offset)
@@ -81,13 +83,24 @@ class CommandProcessor:
         """Record the success in the ledger and the metrics."""
         now = self._clock()
         try:
-            self._ledger[command.command_id] = int(now * 1000)
+            self._ledger.record(command.command_id, source.partition)
         except Exception:  # Intercom accepted it; at worst a replay sends it again
             log.exception("ledger.write_failed", command_id=command.command_id)
         self._metrics.commands.labels("accepted").inc()
         if source.timestamp_ms:
             self._metrics.latency.observe(max(0.0, now - source.timestamp_ms / 1000))
         log.debug("command.accepted", command_id=command.command_id, attempts=attempts)
+
+    def _tidy(self, partition: int) -> None:
+        """Remove some expired ledger entries of the partition (never failing the command)."""
+        try:
+            evicted = self._ledger.tidy(partition)
+        except Exception:  # retention is housekeeping: the command comes first
+            log.exception("ledger.tidy_failed", partition=partition)
+            return
+        if evicted:
+            self._metrics.ledger_evicted.inc(evicted)
+            log.debug("ledger.evicted", partition=partition, entries=evicted)
 
     async def _dead_letter(
         self, source: Source, stage: Stage, reason: str, error: BaseException, attempts: int

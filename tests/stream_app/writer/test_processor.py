@@ -10,6 +10,7 @@ from schemas import DeadLetter
 from schemas.commands import FORCE_HEADER, command_bytes
 from stream_app.source import Source
 from stream_app.writer.errors import WriterError
+from stream_app.writer.ledger import Ledger
 from stream_app.writer.limiter import RateLimiter
 from stream_app.writer.metrics import WriterMetrics
 from stream_app.writer.processor import CommandProcessor, parse
@@ -24,16 +25,15 @@ class Harness:
     def __init__(self, clock: FakeClock, script: list[WriterError | None]) -> None:
         """Wire the processor."""
         self.intercom = ScriptedIntercom(clock, script)
-        self.ledger: dict[str, int] = {}
+        self.ledger: dict[str, object] = {}
         self.letters: list[DeadLetter] = []
         limiter = RateLimiter(600, clock=clock, sleep=clock.sleep)
         health = make_health(clock)
         sender = Sender(
             self.intercom, limiter, health, Backoff(2, 1.0), WriterMetrics(), clock.sleep, clock
         )
-        self.processor = CommandProcessor(
-            sender, self.ledger, self.send, WriterMetrics(), clock=clock
-        )
+        ledger = Ledger(self.ledger, ttl_seconds=3600, clock=clock)
+        self.processor = CommandProcessor(sender, ledger, self.send, WriterMetrics(), clock=clock)
 
     async def send(self, key: bytes | None, value: bytes) -> None:
         """Collect a dead letter."""
@@ -102,3 +102,15 @@ async def test_exhausted_retries_are_dead_lettered_with_the_attempts(clock: Fake
     [letter] = harness.letters
     assert (letter.stage, letter.attempts, letter.error_type) == ("writer", 2, "ServerError")
     assert letter.reason.startswith("Intercom refused data_event.create")
+
+
+async def test_an_accepted_id_is_recorded_with_its_partition_and_forgotten_after_the_ttl(
+    clock: FakeClock,
+) -> None:
+    """The ledger value is [accept ms, partition]; once the TTL has passed the id is sent again."""
+    harness, command = Harness(clock, []), make_command()
+    await harness.handle(command_bytes(command))
+    assert harness.ledger[command.command_id] == [int(clock() * 1000), 0]
+    clock.now += 3600
+    await harness.handle(command_bytes(command))
+    assert len(harness.intercom.calls) == 2
