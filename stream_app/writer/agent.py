@@ -12,6 +12,7 @@ from prometheus_client import generate_latest
 
 from intercom_stream.settings import Settings
 from stream_app.dead_letters import Send, stop_consuming
+from stream_app.faust_seams import TopicGate
 from stream_app.source import Source
 from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
 from stream_app.writer.client import IntercomClient
@@ -95,7 +96,7 @@ def register_writer(app: faust.App, settings: Settings, send_dead_letter: Send) 
         value_serializer="raw",
         partitions=settings.topic_partitions,
     )
-    table = app.Table(
+    table: Any = app.Table(
         "writer-ledger",
         default=None,
         partitions=settings.topic_partitions,
@@ -103,6 +104,13 @@ def register_writer(app: faust.App, settings: Settings, send_dead_letter: Send) 
     )
     ledger = Ledger(
         table, settings.writer_ledger_ttl_seconds, on_scan=writer.metrics.ledger_size.set
+    )
+
+    gate = TopicGate(
+        app,
+        [settings.topic_commands, table.changelog_topic_name],
+        settings.topic_partitions,
+        settings.worker_topics_wait_seconds,
     )
 
     @app.agent(commands, name="intercom-writer", concurrency=1)
@@ -115,8 +123,12 @@ def register_writer(app: faust.App, settings: Settings, send_dead_letter: Send) 
             watcher = asyncio.create_task(watch_revocations(app, inflight))
             try:
                 async for event in stream.noack().events():
-                    writer.refresh_share(app)
-                    await submit(inflight, processor, event)
+                    try:
+                        await gate.wait()  # the ledger's changelog must take writes first
+                        writer.refresh_share(app)
+                        await submit(inflight, processor, event)
+                    except Exception as exc:  # noqa: BLE001 - an escape would end the agent
+                        stop_consuming(exc)  # nothing past this record is acked: exit, resume
                     writer.metrics.in_flight.set(len(inflight))
                     del event  # an unacked event kept alive would stall a rebalance
             finally:
