@@ -61,13 +61,23 @@ format_once() {
 running_pid() {
   [ -f "$pidfile" ] || return 1
   local pid; pid=$(cat "$pidfile")
-  kill -0 "$pid" 2>/dev/null && echo "$pid"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && is_this_broker "$pid" && echo "$pid"
 }
 
+# After a crash or reboot the pid in the file may belong to another process: only this JVM counts.
+is_this_broker() {
+  local args
+  if [ -r "/proc/$1/cmdline" ]; then args=$(tr '\0' ' ' < "/proc/$1/cmdline")
+  elif command -v ps >/dev/null; then args=$(ps -ww -p "$1" -o args= 2>/dev/null || true)
+  else return 0; fi
+  [[ $args == *"kafka.Kafka $run/server.properties"* ]]
+}
+
+# Returns 1 if the process exits before the broker answers; dies after KAFKA_START_TIMEOUT.
 wait_ready() {
   local pid=$1 deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-60}))
   until probe "127.0.0.1:$port"; do
-    kill -0 "$pid" 2>/dev/null || { tail -n 40 "$logfile" >&2; die "the broker exited during start-up (log: $logfile)"; }
+    kill -0 "$pid" 2>/dev/null || return 1
     [ $SECONDS -lt $deadline ] || { tail -n 40 "$logfile" >&2; die "no answer on 127.0.0.1:$port within ${KAFKA_START_TIMEOUT:-60}s (log: $logfile)"; }
     sleep 0.5
   done
@@ -78,7 +88,11 @@ up() {
     say "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS is set: using that broker, starting nothing"; return 0
   fi
   require
-  if pid=$(running_pid); then wait_ready "$pid"; say "Kafka $version already running (pid $pid) on 127.0.0.1:$port"; return 0; fi
+  if pid=$(running_pid); then
+    if wait_ready "$pid"; then say "Kafka $version already running (pid $pid) on 127.0.0.1:$port"; return 0; fi
+    # e.g. a broker killed a moment ago whose JVM had not finished exiting
+    say "the broker with pid $pid exited before answering: starting a new one"; rm -f "$pidfile"
+  fi
   if probe "127.0.0.1:$port"; then say "a broker not started by this script for Kafka $version already answers on 127.0.0.1:$port (an external one or another KAFKA_VERSION): using it"; return 0; fi
   mkdir -p "$cache" "$run"
   fetch_jars
@@ -88,7 +102,7 @@ up() {
   java_cmd
   setsid "${java_args[@]}" kafka.Kafka "$run/server.properties" >>"$logfile" 2>&1 < /dev/null &
   echo $! > "$pidfile"
-  wait_ready "$!"
+  wait_ready "$!" || { tail -n 40 "$logfile" >&2; die "the broker exited during start-up (log: $logfile)"; }
   say "ready on 127.0.0.1:$port (pid $(cat "$pidfile"))"
 }
 
