@@ -11,10 +11,11 @@ from typing import Any
 import structlog
 from aiohttp import hdrs, web
 
-from ingress import envelope, signature
+from ingress import envelope
 from ingress.delivery import Delivery
 from ingress.metrics import Metrics
 from ingress.records import Record, dead_letter_record, notification_record
+from intercom_stream import signature
 from intercom_stream.errors import PoisonMessageError, SignatureError
 
 log = structlog.get_logger("ingress.webhook")

@@ -94,7 +94,7 @@ def run_topics(settings: Settings, args: argparse.Namespace) -> int:
 
 def run_send_test_webhook(settings: Settings, args: argparse.Namespace) -> int:
     """POST a sample notification, signed with the current secret unless --unsigned."""
-    from ingress.signature import HEADER, sign
+    from intercom_stream.signature import HEADER, sign
 
     body = samples.notification_bytes(topic=args.topic)
     headers = {"Content-Type": "application/json"}

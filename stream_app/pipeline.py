@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import structlog
 from pydantic import ValidationError
 
-from ingress.signature import verify
 from intercom_stream.errors import PoisonMessageError, SignatureError
+from intercom_stream.signature import verify
 from schemas import Notification, headers
 from schemas.dead_letter import Stage
 from stream_app.catalog import canonical_topic

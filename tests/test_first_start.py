@@ -16,9 +16,9 @@ import aiohttp
 import orjson
 import pytest
 
-from ingress.signature import sign
 from intercom_stream import samples
 from intercom_stream.settings import Settings
+from intercom_stream.signature import sign
 from tests.conftest import TEST_SECRET
 from tests.ingress.second_broker import SecondBroker
 from tests.kafka_helpers import collect_until, consume_all

@@ -12,9 +12,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from ingress.signature import sign
 from intercom_stream import samples
 from intercom_stream.settings import Settings
+from intercom_stream.signature import sign
 from tests.broker import REPO
 from tests.kafka_helpers import collect_until
 from tests.processes import free_port, wait_answering

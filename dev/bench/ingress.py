@@ -31,9 +31,9 @@ from aiohttp import web
 
 from dev.bench.common import bench_settings, delete_bench_topics, start_process, stop_process
 from ingress.main import event_loop
-from ingress.signature import HEADER, sign, verify
 from intercom_stream import samples
 from intercom_stream.settings import Settings
+from intercom_stream.signature import HEADER, sign, verify
 from tests.processes import free_port
 
 SECRET = "bench-client-secret"

@@ -32,9 +32,9 @@ from dev.bench.common import (
     start_process,
     stop_process,
 )
-from ingress.signature import sign
 from intercom_stream import samples
 from intercom_stream.settings import Settings
+from intercom_stream.signature import sign
 from schemas import headers
 
 SECRET = "bench-secret"

@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, settings
 
 from ingress.app import WEBHOOK_PATH, Seams
-from ingress.signature import sign
 from intercom_stream.settings import Settings
+from intercom_stream.signature import sign
 from tests.conftest import TEST_SECRET
 from tests.ingress.fakes import FakeProducer, FakeProducers
 from tests.ingress.serving import client_of, started

@@ -14,9 +14,9 @@ from aiohttp.test_utils import TestClient
 
 from ingress.app import WEBHOOK_PATH, Seams
 from ingress.connections import GuardedServer
-from ingress.signature import sign
 from intercom_stream import samples
 from intercom_stream.settings import Settings
+from intercom_stream.signature import sign
 from schemas import headers
 from tests.conftest import TEST_SECRET
 from tests.ingress.raw_http import BODY_HEAD, TRICKLE_START, status_of, trickle

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingress.app import WEBHOOK_PATH, Seams
-from ingress.signature import sign
 from intercom_stream import samples
+from intercom_stream.signature import sign
 from schemas import DeadLetter, headers
 from tests.conftest import TEST_SECRET
 from tests.ingress.conftest import JSON, MakeClient, post, signed

@@ -10,9 +10,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from ingress.app import WEBHOOK_PATH, Seams
-from ingress.signature import sign
 from intercom_stream import samples
 from intercom_stream.settings import Settings
+from intercom_stream.signature import sign
 from schemas import DeadLetter, headers
 from tests.conftest import TEST_SECRET
 from tests.ingress.serving import client_of, started

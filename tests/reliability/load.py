@@ -11,8 +11,8 @@ from typing import Any
 import aiohttp
 import orjson
 
-from ingress.signature import sign
 from intercom_stream import samples
+from intercom_stream.signature import sign
 from stream_app.rules import command_id
 from tests.conftest import TEST_SECRET
 from tests.stream_app.factories import contact_item, contact_tag_item

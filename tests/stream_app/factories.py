@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 
-from ingress.signature import sign
 from intercom_stream import samples
+from intercom_stream.signature import sign
 from schemas import Notification, headers
 from stream_app.router import HandlerContext
 from stream_app.sink import OutputSink

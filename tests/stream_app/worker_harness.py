@@ -10,9 +10,9 @@ from typing import Any
 import aiohttp
 import orjson
 
-from ingress.signature import sign
 from intercom_stream import samples
 from intercom_stream.settings import Settings
+from intercom_stream.signature import sign
 from schemas import Notification, headers
 from tests.conftest import TEST_SECRET
 from tests.kafka_helpers import collect_until, produce

@@ -1,4 +1,4 @@
-"""HMAC-SHA1 signatures of Intercom notifications (`X-Hub-Signature: sha1=<hex>`)."""
+"""HMAC-SHA1 signatures of Intercom webhooks (`X-Hub-Signature: sha1=<hex>`), for every process."""
 
 from __future__ import annotations
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingress.signature import sign, verify
 from intercom_stream.errors import SignatureError
+from intercom_stream.signature import sign, verify
 
 BODY = b'{"type":"notification_event","id":"notif_1"}'
 SECRET = b"s3cret"
