@@ -23,11 +23,9 @@ from aiohttp import web
 from ingress import health
 from ingress.connections import GuardedServer, Limits, LowLevelHandler
 from ingress.delivery import Delivery
-from ingress.drain import Drainer
 from ingress.metrics import Metrics
 from ingress.routes import Router, Routes
-from ingress.segments import Fsync
-from ingress.spool import Spool
+from ingress.spool import Drainer, Fsync, Spool
 from ingress.webhook import Intake, head, receive
 from ingress.writer import ProducerFactory, ProducerLink, durable_producer
 from intercom_stream.settings import Settings

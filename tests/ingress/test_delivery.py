@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from ingress.delivery import Delivery
-from ingress.drain import Drainer
 from ingress.metrics import Metrics
 from ingress.records import Record, decode
-from ingress.spool import Spool
+from ingress.spool import Drainer, Spool
 from ingress.writer import ProducerLink
 from tests.ingress.fakes import FakeProducers
 from tests.ingress.waiting import until

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import structlog
 
-from ingress import frames, segments
 from ingress.errors import SpoolUnavailableError
-from ingress.segments import Fsync, Position, SegmentFile
+from ingress.spool import frames, segments
+from ingress.spool.segments import Fsync, Position, SegmentFile
 
 log = structlog.get_logger("ingress.spool")
 SEGMENT_BYTES = 16 * 1024 * 1024

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingress import frames
+from ingress.spool import frames
 from intercom_stream.errors import ConfigurationError
 
 SUFFIX = ".seg"

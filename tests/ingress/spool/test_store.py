@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingress import frames, segments
 from ingress.errors import SpoolUnavailableError
-from ingress.spool import Spool
+from ingress.spool import Spool, frames, segments
 from intercom_stream.errors import ConfigurationError
 
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from ingress import records
-from ingress.delivery import Delivery
 from ingress.errors import ProducerFailedError, RecordRefusedError
 from ingress.metrics import Metrics
 from ingress.producer import KafkaProducer
-from ingress.spool import Entry, Spool
+from ingress.spool.store import Entry, Spool
 from ingress.writer import ProducerLink, Sleep
+
+if TYPE_CHECKING:  # the delivery appends to the spool: importing it here would be a cycle
+    from ingress.delivery import Delivery
 
 log = structlog.get_logger("ingress.drain")
 BATCH = 500
