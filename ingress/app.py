@@ -24,10 +24,11 @@ from ingress import health
 from ingress.connections import GuardedServer, Limits, LowLevelHandler
 from ingress.delivery import Delivery
 from ingress.metrics import Metrics
+from ingress.producer import durable_producer
+from ingress.producer_link import ProducerFactory, ProducerLink
 from ingress.routes import Router, Routes
 from ingress.spool import Drainer, Fsync, Spool
 from ingress.webhook import Intake, head, receive
-from ingress.writer import ProducerFactory, ProducerLink, durable_producer
 from intercom_stream.settings import Settings
 
 log = structlog.get_logger("ingress.app")

@@ -21,9 +21,9 @@ from ingress.deadlines import Deadlines
 from ingress.errors import DeliveryTimeoutError, ProducerFailedError, SpoolUnavailableError
 from ingress.metrics import Metrics
 from ingress.producer import KafkaProducer
+from ingress.producer_link import ProducerLink
 from ingress.records import Record
 from ingress.spool import Spool
-from ingress.writer import ProducerLink
 
 log = structlog.get_logger("ingress.delivery")
 PRODUCE_TIMEOUT_SECONDS = 2.0

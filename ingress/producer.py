@@ -199,3 +199,8 @@ class RdKafkaProducer:
     def _on_error(self, error: KafkaError) -> None:
         """Log a client-level error (broker down, authentication) from librdkafka."""
         log.warning("kafka.client_error", code=error.name(), error=error.str(), fatal=error.fatal())
+
+
+def durable_producer(bootstrap_servers: list[str], client_id: str, max_bytes: int) -> KafkaProducer:
+    """Return an idempotent producer that waits for every in-sync replica (acks=all)."""
+    return RdKafkaProducer(producer_config(bootstrap_servers, client_id, max_bytes))

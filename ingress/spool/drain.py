@@ -11,8 +11,8 @@ from ingress import records
 from ingress.errors import ProducerFailedError, RecordRefusedError
 from ingress.metrics import Metrics
 from ingress.producer import KafkaProducer
+from ingress.producer_link import ProducerLink, Sleep
 from ingress.spool.store import Entry, Spool
-from ingress.writer import ProducerLink, Sleep
 
 if TYPE_CHECKING:  # the delivery appends to the spool: importing it here would be a cycle
     from ingress.delivery import Delivery

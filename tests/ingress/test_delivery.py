@@ -11,9 +11,9 @@ import pytest
 
 from ingress.delivery import Delivery
 from ingress.metrics import Metrics
+from ingress.producer_link import ProducerLink
 from ingress.records import Record, decode
 from ingress.spool import Drainer, Spool
-from ingress.writer import ProducerLink
 from tests.ingress.fakes import FakeProducers
 from tests.ingress.waiting import until
 

@@ -12,18 +12,13 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from ingress.errors import KafkaUnavailableError
-from ingress.producer import KafkaProducer, RdKafkaProducer, producer_config
+from ingress.producer import KafkaProducer
 
-log = structlog.get_logger("ingress.writer")
+log = structlog.get_logger("ingress.producer_link")
 ProducerFactory = Callable[[], KafkaProducer]
 Sleep = Callable[[float], Awaitable[None]]
 RETRY_SECONDS = 1.0
 FLUSH_SECONDS = 5.0
-
-
-def durable_producer(bootstrap_servers: list[str], client_id: str, max_bytes: int) -> KafkaProducer:
-    """Return an idempotent producer that waits for every in-sync replica (acks=all)."""
-    return RdKafkaProducer(producer_config(bootstrap_servers, client_id, max_bytes))
 
 
 class ProducerLink:

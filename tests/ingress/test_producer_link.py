@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from ingress.producer_link import ProducerLink
 from ingress.records import Record
-from ingress.writer import ProducerLink
 from tests.ingress.fakes import FakeProducers
 
 
