@@ -1,14 +1,19 @@
 """The exception tree of intercom-stream; the retry decision lives on the class.
 
-IntercomStreamError
+Every error says, by its class, what happens to the record that met it: `retriable` (tried
+again after a pause) or not (dead-lettered at once), or, under InfrastructureError, neither:
+the process stops before the record's offset is committed, and the record is kept.
+
+IntercomStreamError               retriable = False unless a class says otherwise
 ├── ConfigurationError            settings that cannot work; fail at start-up
 ├── TopicError                    a topic exists with the wrong shape
 ├── SignatureError                a notification whose signature does not verify
-├── InfrastructureError           the platform failed, not the record: stop or pause, never
-│                                 dead-letter, never commit past the record
+├── InfrastructureError           the platform failed, not the record: stop before committing
+│                                 (stream_app.errors draws the stream core's kinds)
 └── ProcessingError               something went wrong handling one message
     ├── PoisonMessageError        the message itself is bad: dead-letter at once
-    └── TransientError            worth retrying with backoff
+    ├── TransientError            worth retrying with backoff (retriable)
+    └── AttemptsExhaustedError    every attempt failed; carries the last error and the count
 """
 
 from __future__ import annotations
@@ -50,3 +55,20 @@ class TransientError(ProcessingError):
     """The failure may go away; retry with backoff."""
 
     retriable = True
+
+
+class AttemptsExhaustedError(ProcessingError):
+    """Every attempt at one message failed; `error` is the last failure, `attempts` the count."""
+
+    def __init__(self, error: BaseException, attempts: int) -> None:
+        """Keep the last error and the number of attempts."""
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.error = error
+        self.attempts = attempts
+
+
+def is_retriable(error: BaseException) -> bool:
+    """Whether trying again may help: the class says so; a foreign error is assumed transient."""
+    if isinstance(error, IntercomStreamError):
+        return error.retriable
+    return True

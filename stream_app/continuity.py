@@ -19,13 +19,10 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from stream_app.errors import RecordsMissingError
 from stream_app.source import Source
 
 log = structlog.get_logger("stream_app.continuity")
-
-
-class RecordsMissingError(Exception):
-    """Skipped records could not be read again; the worker must stop before committing."""
 
 
 @dataclass(frozen=True)

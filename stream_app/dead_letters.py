@@ -11,15 +11,12 @@ import structlog
 
 from schemas import DeadLetter, RecordHeader
 from schemas.dead_letter import Stage
+from stream_app.errors import DeadLetterWriteError
 from stream_app.source import Source
 
 Send = Callable[[bytes | None, bytes], Awaitable[None]]
 EXIT_DEAD_LETTER_FAILED = 70
 log = structlog.get_logger("stream_app.dead_letters")
-
-
-class DeadLetterWriteError(Exception):
-    """The dead-letter topic did not acknowledge a write; the worker must stop consuming."""
 
 
 def dead_letter(

@@ -15,12 +15,10 @@ from typing import Any
 import faust
 import structlog
 
+from stream_app.errors import TopicsNotReadyError
+
 log = structlog.get_logger("stream_app.faust_seams")
 METADATA_POLL_SECONDS = 0.5
-
-
-class TopicsNotReadyError(Exception):
-    """Topics the worker writes to are not in its consumer's metadata with the right count."""
 
 
 def consumer_partitions(app: faust.App, topic: str) -> int | None:

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 import structlog
 from pydantic import ValidationError
 
-from intercom_stream.errors import PoisonMessageError, SignatureError
+from intercom_stream.errors import AttemptsExhaustedError, SignatureError, is_retriable
 from intercom_stream.signature import verify
 from schemas import Notification, headers
 from schemas.dead_letter import Stage
 from stream_app.catalog import canonical_topic
-from stream_app.dead_letters import DeadLetterWriteError, Send, dead_letter, write_dead_letter
+from stream_app.dead_letters import Send, dead_letter, write_dead_letter
 from stream_app.dedup import Deduplicator
-from stream_app.failures import is_infrastructure_error
+from stream_app.errors import raise_if_platform
 from stream_app.metrics import WorkerMetrics
 from stream_app.outputs import Output
 from stream_app.router import HandlerContext, Router
@@ -44,16 +44,6 @@ class RetryPolicy:
         return float(self.backoff_seconds * 2 ** (attempt - 1))
 
 
-class HandlerFailed(Exception):
-    """Every attempt of a notification's handlers failed; carries the last error."""
-
-    def __init__(self, error: Exception, attempts: int) -> None:
-        """Keep the last error and the number of attempts."""
-        super().__init__(f"{type(error).__name__}: {error}")
-        self.error = error
-        self.attempts = attempts
-
-
 @dataclass
 class Pipeline:
     """Verifies, parses, deduplicates, routes and handles records; failures become dead letters."""
@@ -71,12 +61,8 @@ class Pipeline:
         """Process one record; dead-letter the record's own failures, raise the platform's."""
         try:
             await self.process(source, dedup)
-        except DeadLetterWriteError:
-            raise
         except Exception as exc:
-            if is_infrastructure_error(exc):
-                log.exception("pipeline.infrastructure_error", offset=source.offset)
-                raise
+            raise_if_platform(exc)  # the record is kept: the worker stops before committing it
             log.exception("pipeline.unexpected_error", offset=source.offset)
             await self.dead_letter(source, "handler", "unexpected error in the pipeline", exc, 1)
 
@@ -95,7 +81,7 @@ class Pipeline:
             return
         try:
             outputs = await self.run_handlers(notification, source)
-        except HandlerFailed as failed:
+        except AttemptsExhaustedError as failed:
             reason = f"handler failed for {notification.topic}"
             await self.dead_letter(source, "handler", reason, failed.error, failed.attempts)
             return
@@ -121,7 +107,7 @@ class Pipeline:
         return False
 
     async def run_handlers(self, notification: Notification, source: Source) -> list[Output]:
-        """Run the topic's handlers, retrying transient failures; raise HandlerFailed at the end."""
+        """Run the topic's handlers, retrying what is retriable; raise AttemptsExhaustedError."""
         topic = canonical_topic(notification.topic)
         handlers = self.router.lookup(topic)
         if not handlers:
@@ -132,10 +118,9 @@ class Pipeline:
             try:
                 outputs = [out for handler in handlers for out in await handler(notification, ctx)]
             except Exception as exc:
-                if is_infrastructure_error(exc):
-                    raise
-                if attempt == self.retry.max_attempts or isinstance(exc, PoisonMessageError):
-                    raise HandlerFailed(exc, attempt) from exc
+                raise_if_platform(exc)
+                if attempt == self.retry.max_attempts or not is_retriable(exc):
+                    raise AttemptsExhaustedError(exc, attempt) from exc
                 self.metrics.retries.labels(topic).inc()
                 await self.retry.sleep(self.retry.delay(attempt))
             else:
@@ -152,7 +137,7 @@ class Pipeline:
             log.info("topic.unhandled", topic=topic)
 
     async def dead_letter(
-        self, source: Source, stage: Stage, reason: str, exc: Exception, attempts: int
+        self, source: Source, stage: Stage, reason: str, exc: BaseException, attempts: int
     ) -> None:
         """Write the record to the dead-letter topic (waiting for the ack) and count it."""
         letter = dead_letter(source, stage, reason, exc, attempts, int(self.clock() * 1000))

@@ -17,6 +17,7 @@ from stream_app.writer.errors import (
     MissingTokenError,
     RateHeaders,
     RequestTimeoutError,
+    TransportError,
     error_for_status,
 )
 
@@ -48,6 +49,13 @@ def rate_headers(headers: Any) -> RateHeaders:
         remaining=int(remaining) if remaining is not None else None,
         reset=number("X-RateLimit-Reset"),
     )
+
+
+def transport_error(call: str, exc: TimeoutError | aiohttp.ClientError) -> TransportError:
+    """Return our error for an aiohttp failure that got no HTTP answer."""
+    if isinstance(exc, TimeoutError):  # aiohttp's ServerTimeoutError is a TimeoutError too
+        return RequestTimeoutError(f"{call} timed out")
+    return ConnectionFailedError(f"{call} failed: {exc!r}")
 
 
 def error_body(raw: bytes) -> dict[str, Any]:
@@ -127,10 +135,8 @@ class IntercomClient:
             ) as response:
                 raw = await response.read()
                 return self._outcome(response.status, response.headers, raw, command_id)
-        except TimeoutError as exc:  # aiohttp's ServerTimeoutError is a TimeoutError too
-            raise RequestTimeoutError(f"{method} {path} timed out") from exc
-        except aiohttp.ClientError as exc:
-            raise ConnectionFailedError(f"{method} {path} failed: {exc!r}") from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise transport_error(f"{method} {path}", exc) from exc
 
     def _outcome(self, status: int, headers: Any, raw: bytes, command_id: str) -> Accepted:
         """Return Accepted for 2xx, else build, log and raise the error."""

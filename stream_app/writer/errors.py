@@ -13,8 +13,13 @@ WriterError (ProcessingError)
     ├── InvalidRequestError       400/422: dead-letter at once; `command_fault`
     └── UnexpectedStatusError     any other status: dead-letter at once; `command_fault`
 
+AttemptsExhaustedError (intercom_stream.errors): every attempt at one command failed
+└── OutageOutlastedError          Intercom kept failing past the outage horizon
+
 `outage` errors may mean Intercom as a whole is failing: the writer's circuit counts them
 (health.py). A `command_fault` is Intercom judging this one command, so Intercom is up.
+Every IntercomResponseError carries the `status`, Intercom's error `code`, `retriable` and
+Intercom's `request_id`.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from intercom_stream.errors import ProcessingError
+from intercom_stream.errors import AttemptsExhaustedError, ProcessingError
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,12 @@ class IntercomResponseError(WriterError):
         self.rate = rate
         super().__init__(self.describe())
 
+    @property
+    def code(self) -> str | None:
+        """Return Intercom's code of the first error in the body (e.g. `not_found`)."""
+        first = self.errors[0] if self.errors else None
+        return str(first.get("code")) if isinstance(first, dict) and first.get("code") else None
+
     def describe(self) -> str:
         """Return a one-line summary with the codes, messages and request id."""
         details = "; ".join(
@@ -126,6 +137,10 @@ class UnexpectedStatusError(IntercomResponseError):
     """A status this writer has no rule for."""
 
     command_fault = True
+
+
+class OutageOutlastedError(AttemptsExhaustedError):
+    """Intercom kept failing for longer than the outage horizon; the command is given up."""
 
 
 def error_for_status(

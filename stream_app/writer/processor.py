@@ -8,13 +8,15 @@ from collections.abc import Callable
 import structlog
 from pydantic import ValidationError
 
+from intercom_stream.errors import AttemptsExhaustedError
 from schemas.commands import FORCE_HEADER, CreateDataEvent, parse_command
 from schemas.dead_letter import Stage
 from stream_app.dead_letters import Send, dead_letter, write_dead_letter
 from stream_app.source import Source
+from stream_app.writer.errors import OutageOutlastedError
 from stream_app.writer.ledger import Ledger
 from stream_app.writer.metrics import WriterMetrics
-from stream_app.writer.sender import DeliveryFailedError, Sender
+from stream_app.writer.sender import Sender
 
 log = structlog.get_logger("stream_app.writer.processor")
 TRUE_VALUES = (b"1", b"true", b"yes")
@@ -68,9 +70,9 @@ class CommandProcessor:
             log.warning("command.style", command_id=command.command_id, advice=warning)
         try:
             attempts = await self._sender.deliver(command)
-        except DeliveryFailedError as failed:
+        except AttemptsExhaustedError as failed:
             reason = f"Intercom refused {command.kind}: {failed.error}"
-            if failed.outage:
+            if isinstance(failed, OutageOutlastedError):
                 reason = f"Intercom failing for longer than the outage horizon: {failed.error}"
             await self._dead_letter(source, "writer", reason, failed.error, failed.attempts)
             return

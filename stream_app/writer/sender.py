@@ -11,10 +11,12 @@ from typing import Any, Protocol
 
 import structlog
 
+from intercom_stream.errors import AttemptsExhaustedError
 from schemas.commands import CreateDataEvent
 from stream_app.writer.client import Accepted
 from stream_app.writer.errors import (
     IntercomResponseError,
+    OutageOutlastedError,
     RateLimitedError,
     WriterError,
 )
@@ -47,17 +49,6 @@ class Backoff:
         """Return the pause after the given failed attempt (1-based)."""
         ceiling = min(self.cap, self.base * 2.0 ** (attempt - 1))
         return ceiling / 2 + ceiling / 2 * self.jitter()
-
-
-class DeliveryFailedError(Exception):
-    """A command cannot be delivered; `error` says why, `attempts` how often it was tried."""
-
-    def __init__(self, error: WriterError, attempts: int, outage: bool = False) -> None:
-        """Keep the last error, the attempt count and whether an outage outlasted the horizon."""
-        super().__init__(str(error))
-        self.error = error
-        self.attempts = attempts
-        self.outage = outage
 
 
 @dataclass
@@ -97,7 +88,7 @@ class Sender:
         self._clock = clock
 
     async def deliver(self, command: CreateDataEvent) -> int:
-        """Send the command until accepted and return the attempts; raise DeliveryFailedError."""
+        """Send the command until accepted and return the attempts; raise AttemptsExhaustedError."""
         failures = Failures()
         while True:
             error = await self._turn(command)
@@ -141,7 +132,7 @@ class Sender:
     async def _after_failure(
         self, command: CreateDataEvent, exc: WriterError, failures: Failures
     ) -> Failures:
-        """Wait as the error demands or raise DeliveryFailedError; return the counted failures."""
+        """Wait as the error demands or raise AttemptsExhaustedError; return the failures."""
         if isinstance(exc, RateLimitedError):
             pause = self._limiter.block_until(exc.retry_after)
             log.warning("intercom.rate_limited", command_id=command.command_id, pause=pause)
@@ -150,7 +141,7 @@ class Sender:
             return Failures()  # held by the circuit or the auth halt: it starts afresh later
         failures.add(self._clock())
         if not exc.retriable:
-            raise DeliveryFailedError(exc, failures.count) from exc
+            raise AttemptsExhaustedError(exc, failures.count) from exc
         if failures.count >= self._backoff.max_attempts:
             return self._exhausted(command, exc, failures)
         delay = self._backoff.delay(failures.count)
@@ -171,4 +162,5 @@ class Sender:
         if self._health.expired:
             self._metrics.outage_gave_up.inc()
             log.error("intercom.outage_gave_up", command_id=command.command_id, error=str(exc))
-        raise DeliveryFailedError(exc, failures.count, self._health.expired) from exc
+            raise OutageOutlastedError(exc, failures.count) from exc
+        raise AttemptsExhaustedError(exc, failures.count) from exc

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stream_app.continuity import Continuity, RecordsMissingError
+from stream_app.continuity import Continuity
+from stream_app.errors import RecordsMissingError
 from stream_app.source import Source
 
 

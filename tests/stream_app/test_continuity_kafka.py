@@ -7,7 +7,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
 from intercom_stream.settings import Settings
-from stream_app.continuity import RangeReader, RecordsMissingError
+from stream_app.continuity import RangeReader
+from stream_app.errors import RecordsMissingError
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,8 @@ from faust.exceptions import PartitionsMismatch
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer
 
 from stream_app import faust_seams
-from stream_app.faust_seams import TopicGate, TopicsNotReadyError, unready, wait_for_partitions
+from stream_app.errors import TopicsNotReadyError
+from stream_app.faust_seams import TopicGate, unready, wait_for_partitions
 
 
 class Client:

@@ -14,8 +14,13 @@ from schemas import DeadLetter, Notification, RecordHeader
 from schemas.events import ConversationEvent
 from schemas.projections import ConversationState
 from stream_app import pipeline as pipeline_module
-from stream_app.dead_letters import DeadLetterWriteError
 from stream_app.dedup import Deduplicator
+from stream_app.errors import (
+    DeadLetterWriteError,
+    HostFailureError,
+    KafkaFailureError,
+    TopicsNotReadyError,
+)
 from stream_app.metrics import WorkerMetrics
 from stream_app.outputs import ConversationUpdate, Emit, Output
 from stream_app.pipeline import Pipeline, RetryPolicy
@@ -418,22 +423,25 @@ async def test_an_unexpected_sink_error_is_dead_lettered_not_raised(
 
 
 @pytest.mark.parametrize(
-    "error",
+    ("error", "raised"),
     [
-        PartitionsMismatch("the changelog topic 'x-contacts-changelog' has 0 partitions"),
-        KafkaTimeoutError(),
-        ConnectionError("broker gone"),
-        InfrastructureError("a topic is not there yet"),
+        (
+            PartitionsMismatch("the changelog 'x-contacts-changelog' has 0 partitions"),
+            TopicsNotReadyError,
+        ),
+        (KafkaTimeoutError(), KafkaFailureError),
+        (ConnectionError("broker gone"), HostFailureError),
+        (InfrastructureError("a topic is not there yet"), InfrastructureError),
     ],
-    ids=lambda error: type(error).__name__,
+    ids=lambda value: type(value).__name__,
 )
 async def test_a_platform_error_in_the_sink_is_raised_not_dead_lettered(
-    harness: Harness, error: Exception
+    harness: Harness, error: Exception, raised: type[Exception]
 ) -> None:
     """A failure of Kafka or of a table says nothing about the record: it is kept, not lost."""
     harness.out.conversation_events.error = error
     harness.route("conversation.*", ScriptedHandler(conversation_outputs()))
-    with pytest.raises(type(error)):
+    with pytest.raises(raised):
         await harness.handle(good_record())
     assert harness.dead_letters.sent == []
     assert not harness.dedup.seen(factories.NOTIFICATION_ID)
@@ -443,7 +451,7 @@ async def test_a_platform_error_in_a_handler_is_raised_at_once(harness: Harness)
     """A handler that hits the platform is not retried into a dead letter."""
     handler = ScriptedHandler(errors=[PartitionsMismatch("0 partitions")] * 3)
     harness.route("conversation.*", handler)
-    with pytest.raises(PartitionsMismatch):
+    with pytest.raises(TopicsNotReadyError):
         await harness.handle(good_record())
     assert len(handler.calls) == 1
     assert harness.dead_letters.sent == []

@@ -10,12 +10,13 @@ from typing import Any, TypeVar
 import pytest
 import structlog
 
+from intercom_stream.errors import AttemptsExhaustedError
 from stream_app.writer import errors
 from stream_app.writer.client import Accepted
-from stream_app.writer.errors import RateHeaders
+from stream_app.writer.errors import OutageOutlastedError, RateHeaders
 from stream_app.writer.health import State
 from stream_app.writer.metrics import WriterMetrics
-from stream_app.writer.sender import DeliveryFailedError, Sender
+from stream_app.writer.sender import Sender
 from tests.stream_app.writer.conftest import FakeClock, make_command, make_health
 from tests.stream_app.writer.test_sender import failure, sender_for
 
@@ -105,7 +106,7 @@ async def test_one_commands_404s_never_open_the_circuit(clock: FakeClock) -> Non
     health = make_health(clock, failures=3)
     sender = sender_for(clock, RoutedIntercom(clock, fails_for("cmd-x", 404)), health)
     for _ in range(5):
-        with pytest.raises(DeliveryFailedError):
+        with pytest.raises(AttemptsExhaustedError):
             await sender.deliver(make_command(command_id="cmd-x"))
     assert health.healthy
 
@@ -122,8 +123,9 @@ async def test_a_5xx_for_one_command_while_others_succeed_is_dead_lettered(
     outcome = await bounded(
         asyncio.gather(poison, traffic(sender, clock, 6), return_exceptions=True)
     )
-    assert isinstance(outcome[0], DeliveryFailedError)
-    assert (outcome[0].attempts, outcome[0].outage) == (3, False)
+    assert isinstance(outcome[0], AttemptsExhaustedError)
+    assert outcome[0].attempts == 3
+    assert not isinstance(outcome[0], OutageOutlastedError)
     assert outcome[1] is None
     assert states == []
 
@@ -149,7 +151,7 @@ async def test_a_poison_command_holding_the_circuit_yields_its_turn(clock: FakeC
     # its 3 failures, with nothing else answered, open the circuit
     await until(lambda: not health.healthy, "the circuit opened")
     await bounded(traffic(sender, clock, 8))
-    with pytest.raises(DeliveryFailedError):
+    with pytest.raises(AttemptsExhaustedError):
         await bounded(poison)
     assert len(intercom.accepted()) == 8
 
@@ -165,7 +167,7 @@ async def test_an_outage_past_the_horizon_dead_letters_loudly(clock: FakeClock) 
         outcome = await bounded(
             asyncio.gather(*(sender.deliver(c) for c in commands), return_exceptions=True)
         )
-    assert all(isinstance(o, DeliveryFailedError) and o.outage for o in outcome)
+    assert all(isinstance(o, OutageOutlastedError) for o in outcome)
     assert metrics.registry.get_sample_value("intercom_writer_outage_gave_up_total") == 3
     assert metrics.registry.get_sample_value("intercom_writer_circuit_state") == 2
     assert [e["event"] for e in logs if e["log_level"] == "critical"] == [

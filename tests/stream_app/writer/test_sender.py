@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
+from intercom_stream.errors import AttemptsExhaustedError
 from stream_app.writer import errors
 from stream_app.writer.client import Accepted
-from stream_app.writer.errors import RateHeaders
+from stream_app.writer.errors import OutageOutlastedError, RateHeaders
 from stream_app.writer.health import Health, State
 from stream_app.writer.limiter import RateLimiter
 from stream_app.writer.metrics import WriterMetrics
-from stream_app.writer.sender import Backoff, DeliveryFailedError, Sender
+from stream_app.writer.sender import Backoff, Sender
 from tests.stream_app.writer.conftest import FakeClock, make_command, make_health
 
 
@@ -83,19 +84,19 @@ async def test_retries_are_bounded_then_the_command_fails(clock: FakeClock) -> N
     intercom = ScriptedIntercom(clock, [failure(503), None] + [failure(503)] * 5)
     sender = sender_for(clock, intercom)
     await sender.deliver(make_command("b"))  # a 503 then accepted: Intercom is up
-    with pytest.raises(DeliveryFailedError) as caught:
+    with pytest.raises(AttemptsExhaustedError) as caught:
         await sender.deliver(make_command())
     assert caught.value.attempts == 3
     assert len(intercom.calls) == 2 + 3
     assert isinstance(caught.value.error, errors.ServerError)
-    assert not caught.value.outage
+    assert not isinstance(caught.value, OutageOutlastedError)
 
 
 @pytest.mark.parametrize("status", [400, 404, 422])
 async def test_client_errors_fail_at_once(clock: FakeClock, status: int) -> None:
     """404, 400 and 422 are not retried."""
     intercom = ScriptedIntercom(clock, [failure(status)])
-    with pytest.raises(DeliveryFailedError) as caught:
+    with pytest.raises(AttemptsExhaustedError) as caught:
         await sender_for(clock, intercom).deliver(make_command())
     assert caught.value.attempts == 1
     assert isinstance(caught.value.error, errors.IntercomResponseError)
