@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
 import structlog
@@ -19,7 +18,6 @@ REQUEST_ID = "X-Request-Id"
 # 410 disables Intercom's subscription for good and 429 throttles it for up to two hours.
 FORBIDDEN_STATUSES = frozenset({410, 429})
 _BODY_HEADERS = frozenset({"content-type", "content-length"})
-Handler = Callable[[web.BaseRequest, str], Awaitable[web.StreamResponse]]
 
 
 def _error_body(code: str, message: str, request_id: str) -> dict[str, object]:
@@ -95,7 +93,7 @@ def _read_timeout(exc: ReadTimeoutError, ident: str) -> web.Response:
 
 
 def for_exception(request: web.BaseRequest, exc: Exception, ident: str) -> web.Response:
-    """Return the JSON error answer for an exception a handler raised."""
+    """Return the JSON error answer for an exception an endpoint raised."""
     if isinstance(exc, ConnectionError):
         return _disconnected(request, exc, ident)
     if isinstance(exc, ReadTimeoutError):

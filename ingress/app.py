@@ -26,7 +26,7 @@ from ingress.delivery import Delivery
 from ingress.metrics import Metrics
 from ingress.producer import durable_producer
 from ingress.producer_link import ProducerFactory, ProducerLink
-from ingress.routes import Router, Routes
+from ingress.routes import HttpRouter, Routes
 from ingress.spool import Drainer, Fsync, Spool
 from ingress.webhook import Intake, head, receive
 from intercom_stream.settings import Settings
@@ -64,7 +64,7 @@ def instance_id(settings: Settings) -> str:
 
 
 def routes(intake: Intake) -> Routes:
-    """Return the handlers by path and method."""
+    """Return the endpoints by path and method."""
     return {
         WEBHOOK_PATH: {"POST": partial(receive, intake), "HEAD": head},
         "/healthz": {"GET": health.healthz},
@@ -76,7 +76,7 @@ def routes(intake: Intake) -> Routes:
 class Ingress:
     """Owns the ingress's parts: start() before serving, stop() after the server closed.
 
-    `handle` answers one request: 503 until start(), then the router.
+    `handle` answers one request: 503 until start(), then the HTTP router.
     """
 
     def __init__(self, settings: Settings, seams: Seams | None = None) -> None:
@@ -116,7 +116,7 @@ class Ingress:
             self._secrets, ident, settings.ingress_max_body_bytes, settings.topic_notifications,
             settings.topic_dead_letter, delivery, self.metrics, seams.clock,
         )  # fmt: skip
-        self.handle = Router(routes(self.intake), self.metrics, WEBHOOK_PATH)
+        self.handle = HttpRouter(routes(self.intake), self.metrics, WEBHOOK_PATH)
 
     async def stop(self) -> None:
         """Stop draining, flush the producer (bounded), mark what landed, close the spool."""

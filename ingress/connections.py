@@ -7,7 +7,7 @@ on reading a request: a client trickling header lines or a body holds its connec
 - refuses a connection beyond `max_connections` with a JSON 503 (`Retry-After`), closed at once;
 - gives every request `read_timeout` to arrive whole, counted from the connection's start for
   its first request and from the first bytes of each later one. Late headers: a JSON 408 and
-  the connection closed. Late body: its payload fails with `ReadTimeoutError`, which the handler
+  the connection closed. Late body: its payload fails with `ReadTimeoutError`, which the endpoint
   reading it answers with a JSON 408; aiohttp's lingering read stops on it and closes.
 
 A request whose headers and body arrive in one read (the usual webhook) costs no timer.
@@ -165,7 +165,7 @@ class GuardedHandler(RequestHandler):
         self._body = None
 
     def _overdue(self) -> None:
-        """Fail a late body (its handler answers 408); answer late headers with 408 and close."""
+        """Fail a late body (its endpoint answers 408); answer late headers with 408 and close."""
         self._deadline = None
         body, self._body = self._body, None
         self._guard.timed_out("headers" if body is None else "body", self.peername)

@@ -1,4 +1,4 @@
-"""Routes requests to their handlers on aiohttp's low-level server: no router, no middleware.
+"""Routes requests to their endpoints on aiohttp's low-level server: no router, no middleware.
 
 The webhook is the hot path, so the ingress dispatches on an exact path and method itself, in
 one coroutine: every answer gets a request id, exceptions become JSON errors, and a 410 or 429
@@ -7,16 +7,18 @@ becomes a 503.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import hdrs, web
 from aiohttp.http import HttpVersion11
 
 from ingress import answers
-from ingress.answers import Handler, json_error
+from ingress.answers import json_error
 from ingress.metrics import Metrics
 
-Routes = Mapping[str, Mapping[str, Handler]]
+# An endpoint answers one request, given the request and its request id.
+Endpoint = Callable[[web.BaseRequest, str], Awaitable[web.StreamResponse]]
+Routes = Mapping[str, Mapping[str, Endpoint]]
 
 
 async def _not_found(request: web.BaseRequest, ident: str) -> web.StreamResponse:
@@ -24,8 +26,8 @@ async def _not_found(request: web.BaseRequest, ident: str) -> web.StreamResponse
     return json_error(404, "not_found", f"no resource at {request.path}", ident)
 
 
-def _not_allowed(allowed: Mapping[str, Handler]) -> Handler:
-    """Return a handler answering a JSON 405 that lists the allowed methods."""
+def _not_allowed(allowed: Mapping[str, Endpoint]) -> Endpoint:
+    """Return an endpoint answering a JSON 405 that lists the allowed methods."""
     methods = ", ".join(sorted(allowed))
 
     async def refuse(request: web.BaseRequest, ident: str) -> web.StreamResponse:
@@ -36,8 +38,8 @@ def _not_allowed(allowed: Mapping[str, Handler]) -> Handler:
     return refuse
 
 
-def _with_head(methods: Mapping[str, Handler]) -> dict[str, Handler]:
-    """Return the methods with HEAD served by GET where it has no handler of its own.
+def _with_head(methods: Mapping[str, Endpoint]) -> dict[str, Endpoint]:
+    """Return the methods with HEAD served by GET where it has no endpoint of its own.
 
     aiohttp leaves the body out of an answer to HEAD.
     """
@@ -57,18 +59,18 @@ async def continue_if_expected(request: web.BaseRequest, expect: str) -> None:
     request.writer.output_size = 0  # the answer itself has not started
 
 
-class Router:
-    """Finds each request's handler by path and method and answers through it."""
+class HttpRouter:
+    """Finds each request's endpoint by path and method and answers through it."""
 
     def __init__(self, routes: Routes, metrics: Metrics, counted_path: str) -> None:
-        """Take the handlers by path then method, and the path whose answers are counted."""
+        """Take the endpoints by path then method, and the path whose answers are counted."""
         self._routes = {path: _with_head(methods) for path, methods in routes.items()}
         self._refusals = {path: _not_allowed(methods) for path, methods in self._routes.items()}
         self._count = metrics.requests.inc
         self._counted_path = counted_path
 
-    def handler(self, request: web.BaseRequest) -> Handler:
-        """Return the handler of the request's path and method, or the refusal for it."""
+    def endpoint(self, request: web.BaseRequest) -> Endpoint:
+        """Return the endpoint of the request's path and method, or the refusal for it."""
         path = request.path
         methods = self._routes.get(path)
         if methods is None:
@@ -81,7 +83,7 @@ class Router:
         try:
             if (expect := request.headers.get(hdrs.EXPECT)) is not None:
                 await continue_if_expected(request, expect)
-            response = await self.handler(request)(request, ident)
+            response = await self.endpoint(request)(request, ident)
         except Exception as exc:  # noqa: BLE001 - every failure gets a JSON answer
             response = answers.for_exception(request, exc, ident)
         response = answers.finish(response, ident)

@@ -13,7 +13,7 @@ from aiohttp.test_utils import RawTestServer, TestClient
 from ingress.answers import REQUEST_ID
 from ingress.app import WEBHOOK_PATH
 from ingress.metrics import Metrics
-from ingress.routes import Router, Routes
+from ingress.routes import HttpRouter, Routes
 from intercom_stream import samples
 from tests.ingress.conftest import signed
 from tests.ingress.fakes import FakeProducers
@@ -71,8 +71,8 @@ def metrics() -> Metrics:
 
 @pytest.fixture
 async def router_client(metrics: Metrics) -> AsyncIterator[RawClient]:
-    """A test client of a router over the small handlers, counting answers on COUNTED."""
-    client: RawClient = TestClient(RawTestServer(Router(ROUTES, metrics, COUNTED)))
+    """A test client of an HTTP router over the small endpoints, counting answers on COUNTED."""
+    client: RawClient = TestClient(RawTestServer(HttpRouter(ROUTES, metrics, COUNTED)))
     await client.start_server()
     yield client
     await client.close()
@@ -133,7 +133,7 @@ async def test_each_request_gets_its_own_request_id(router_client: RawClient) ->
 
 
 async def test_a_successful_answer_carries_a_request_id(router_client: RawClient) -> None:
-    """A handler's own answer gets the request id header too, and keeps its body."""
+    """An endpoint's own answer gets the request id header too, and keeps its body."""
     async with router_client.get("/ok", headers={REQUEST_ID: "abc"}) as response:
         assert (response.status, await response.text()) == (200, "ok")
         assert response.headers[REQUEST_ID] == "abc"
@@ -149,7 +149,7 @@ async def test_router_refuses_an_unlisted_method_with_sorted_allow(
 
 
 async def test_a_defect_gets_a_json_500_with_its_request_id(router_client: RawClient) -> None:
-    """A handler raising RuntimeError answers a JSON 500 internal_error, leaking no detail."""
+    """An endpoint raising RuntimeError answers a JSON 500 internal_error, leaking no detail."""
     status, body, ident, _ = await fetch(router_client, "GET", "/boom", {REQUEST_ID: "id-500"})
     assert status == 500
     assert body == {
@@ -204,8 +204,8 @@ async def test_answers_on_other_paths_are_not_counted(
 
 
 async def test_a_replaced_status_is_counted_as_503(metrics: Metrics) -> None:
-    """The counter sees the status actually sent (503), not the handler's 410."""
-    router = Router({COUNTED: {"GET": gone}}, metrics, COUNTED)
+    """The counter sees the status actually sent (503), not the endpoint's 410."""
+    router = HttpRouter({COUNTED: {"GET": gone}}, metrics, COUNTED)
     own: RawClient
     async with TestClient(RawTestServer(router)) as own:
         assert (await fetch(own, "GET", COUNTED))[0] == 503
@@ -219,7 +219,7 @@ async def refuse_with_allow(_: web.BaseRequest, __: str) -> web.StreamResponse:
 
 async def test_a_raised_http_error_keeps_its_headers_in_the_json_answer() -> None:
     """A raised HTTP error's own headers (here Allow) survive its conversion to JSON."""
-    router = Router({"/refuse": {"GET": refuse_with_allow}}, Metrics(), COUNTED)
+    router = HttpRouter({"/refuse": {"GET": refuse_with_allow}}, Metrics(), COUNTED)
     client: RawClient = TestClient(RawTestServer(router))
     async with client, client.get("/refuse") as response:
         assert response.status == 405
@@ -229,7 +229,7 @@ async def test_a_raised_http_error_keeps_its_headers_in_the_json_answer() -> Non
 
 
 async def test_head_on_a_get_route_answers_like_get_without_a_body(client: RawClient) -> None:
-    """HEAD /healthz is served by GET's handler; aiohttp leaves the body out."""
+    """HEAD /healthz is served by GET's endpoint; aiohttp leaves the body out."""
     async with client.head("/healthz") as response:
         assert response.status == 200
         assert await response.read() == b""
@@ -262,7 +262,7 @@ async def disconnected(_: web.BaseRequest, __: str) -> web.StreamResponse:
 
 async def test_a_client_gone_mid_request_is_a_400_not_a_defect() -> None:
     """A connection error while reading the request answers 400 client_disconnected, not 500."""
-    router = Router({COUNTED: {"POST": disconnected}}, metrics := Metrics(), COUNTED)
+    router = HttpRouter({COUNTED: {"POST": disconnected}}, metrics := Metrics(), COUNTED)
     client: RawClient = TestClient(RawTestServer(router))
     async with client, client.post(COUNTED) as response:
         assert response.status == 400
