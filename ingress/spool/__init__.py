@@ -8,6 +8,6 @@
 
 from ingress.spool.drain import Drainer
 from ingress.spool.segments import Fsync
-from ingress.spool.store import Entry, Spool
+from ingress.spool.store import Spool, SpoolEntry
 
-__all__ = ["Drainer", "Entry", "Fsync", "Spool"]
+__all__ = ["Drainer", "Fsync", "Spool", "SpoolEntry"]

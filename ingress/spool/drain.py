@@ -12,7 +12,7 @@ from ingress.errors import ProducerFailedError, RecordRefusedError
 from ingress.metrics import Metrics
 from ingress.producer import KafkaProducer
 from ingress.producer_link import ProducerLink, Sleep
-from ingress.spool.store import Entry, Spool
+from ingress.spool.store import Spool, SpoolEntry
 
 if TYPE_CHECKING:  # the delivery appends to the spool: importing it here would be a cycle
     from ingress.delivery import Delivery
@@ -76,7 +76,9 @@ class Drainer:
         await self._spool.mark_drained(entries[:prefix])
         self._forget(entries[:prefix])
 
-    async def _send(self, producer: KafkaProducer, entries: list[Entry]) -> tuple[int, list[Entry]]:
+    async def _send(
+        self, producer: KafkaProducer, entries: list[SpoolEntry]
+    ) -> tuple[int, list[SpoolEntry]]:
         """Send the entries in order; return the settled prefix length and the refused in it."""
         futures: list[asyncio.Future[Any]] = []
         for entry in entries:
@@ -104,7 +106,9 @@ class Drainer:
             self._link.replace(producer, "the producer can no longer send")
         return results
 
-    def _settle(self, entries: list[Entry], results: list[Any]) -> tuple[int, list[Entry]]:
+    def _settle(
+        self, entries: list[SpoolEntry], results: list[Any]
+    ) -> tuple[int, list[SpoolEntry]]:
         """Forget failed sends (to be retried); return the settled prefix length and refusals."""
         prefix, intact, refused = 0, True, []
         for entry, result in zip(entries, results, strict=False):
@@ -116,7 +120,7 @@ class Drainer:
             prefix += intact
         return prefix, refused
 
-    def _forget(self, entries: list[Entry]) -> None:
+    def _forget(self, entries: list[SpoolEntry]) -> None:
         """Drop the in-flight futures of drained entries and count them."""
         for entry in entries:
             self._delivery.in_flight.pop(entry.seq, None)

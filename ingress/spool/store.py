@@ -24,7 +24,7 @@ SEGMENT_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class Entry:
+class SpoolEntry:
     """One committed spool record, with the position just after it."""
 
     seq: int
@@ -126,7 +126,7 @@ class Spool:
                 old.close()
         return int(self._writer.path.stem), self._writer.append(data)
 
-    async def read(self, max_records: int) -> list[Entry]:
+    async def read(self, max_records: int) -> list[SpoolEntry]:
         """Wait for committed records and return up to max_records of them, oldest first."""
         while True:
             self._readable.clear()
@@ -134,10 +134,10 @@ class Spool:
                 segments.read_batch, self.directory, dict(self._ends), self._drained, max_records
             )
             if batch:
-                return [Entry(frame.seq, frame.payload, after) for frame, after in batch]
+                return [SpoolEntry(frame.seq, frame.payload, after) for frame, after in batch]
             await self._readable.wait()
 
-    async def mark_drained(self, entries: list[Entry]) -> None:
+    async def mark_drained(self, entries: list[SpoolEntry]) -> None:
         """Record that these entries (the oldest undrained ones) are on Kafka."""
         if not entries:
             return
@@ -150,7 +150,7 @@ class Spool:
         if stale:
             await asyncio.to_thread(segments.delete_before, self.directory, position.segment)
 
-    async def keep_refused(self, entries: list[Entry]) -> None:
+    async def keep_refused(self, entries: list[SpoolEntry]) -> None:
         """Move records Kafka refuses for good to the refused file, so none is lost silently."""
         for entry in entries:
             log.error("spool.record_refused", seq=entry.seq, file=segments.REFUSED)
