@@ -26,7 +26,7 @@ from pydantic import (
 MAX_METADATA_KEYS = 10
 MAX_UNIX_SECONDS = 9_999_999_999  # anything larger is milliseconds sent by mistake
 FORCE_HEADER = "command-force"
-COMMAND_ID_HEADER = "command-id"
+COMMAND_ID_RECORD_HEADER = "command-id"  # on the Kafka record
 COMMAND_KIND_HEADER = "command-kind"
 IRREGULAR_PAST_WORDS = (
     "bought brought built caught chose did drew drove found forgot gave got had heard held kept "
@@ -170,7 +170,7 @@ def command_bytes(command: CreateDataEvent) -> bytes:
 def command_record(command: CreateDataEvent) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     """Return the (key, value, headers) of the Kafka record carrying the command."""
     headers = [
-        (COMMAND_ID_HEADER, command.command_id.encode()),
+        (COMMAND_ID_RECORD_HEADER, command.command_id.encode()),
         (COMMAND_KIND_HEADER, command.kind.encode()),
     ]
     return command.contact_key().encode(), command_bytes(command), headers

@@ -175,7 +175,7 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
         async for event in stream.events():
             try:
                 await gate.wait()
-                await continuity.deliver(Source.from_message(event.message), handle)
+                await continuity.feed(Source.from_message(event.message), handle)
             except Exception as exc:  # noqa: BLE001 - escaping, faust would ack and commit it
                 # The pipeline dead-letters every record it cannot process; what reaches here
                 # (a dead letter not written, a skipped range not read again, a record that

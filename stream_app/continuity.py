@@ -108,7 +108,7 @@ class Continuity:
     on_reread: Callable[[int], None] = lambda count: None
     _next: dict[int, int] = field(default_factory=dict)
 
-    async def deliver(self, source: Source, handle: Handle) -> None:
+    async def feed(self, source: Source, handle: Handle) -> None:
         """Handle the records skipped before this one (usually none), then this one."""
         for missed in await self.skipped(source):
             await handle(missed)

@@ -22,7 +22,7 @@ from stream_app.writer.errors import (
 )
 
 log = structlog.get_logger("stream_app.writer.client")
-COMMAND_ID_HEADER = "X-Command-Id"
+COMMAND_ID_HTTP_HEADER = "X-Command-Id"  # on every call to Intercom
 MAX_CONNECTIONS = 100
 
 
@@ -131,7 +131,7 @@ class IntercomClient:
                 method,
                 self._base + path,
                 data=orjson.dumps(body),
-                headers={COMMAND_ID_HEADER: command_id},
+                headers={COMMAND_ID_HTTP_HEADER: command_id},
             ) as response:
                 raw = await response.read()
                 return self._outcome(response.status, response.headers, raw, command_id)

@@ -18,7 +18,7 @@ Ack = Callable[[], object]
 
 
 @dataclass
-class Entry:
+class HeldRecord:
     """One record in flight: its acknowledgement and the task running its job."""
 
     ack: Ack
@@ -32,7 +32,7 @@ class Inflight:
         """Hold at most `limit` records; `on_fatal` hears a job that raised."""
         self._limit = limit
         self._on_fatal = on_fatal
-        self._partitions: dict[Hashable, deque[Entry]] = {}
+        self._partitions: dict[Hashable, deque[HeldRecord]] = {}
         self._tails: dict[str, asyncio.Task[None]] = {}
         self._count = 0
         self._room = asyncio.Event()
@@ -51,7 +51,7 @@ class Inflight:
         task = asyncio.create_task(self._chain(previous, job))
         if contact is not None:
             self._tails[contact] = task
-        self._partitions.setdefault(partition, deque()).append(Entry(ack, task))
+        self._partitions.setdefault(partition, deque()).append(HeldRecord(ack, task))
         self._count += 1
         task.add_done_callback(lambda done: self._settle(partition, contact, done))
 

@@ -69,7 +69,7 @@ class CommandProcessor:
         for warning in command.style_warnings():
             log.warning("command.style", command_id=command.command_id, advice=warning)
         try:
-            attempts = await self._sender.deliver(command)
+            attempts = await self._sender.send(command)
         except AttemptsExhaustedError as failed:
             reason = f"Intercom refused {command.kind}: {failed.error}"
             if isinstance(failed, OutageOutlastedError):

@@ -87,7 +87,7 @@ class Sender:
         self._sleep = sleep
         self._clock = clock
 
-    async def deliver(self, command: CreateDataEvent) -> int:
+    async def send(self, command: CreateDataEvent) -> int:
         """Send the command until accepted and return the attempts; raise AttemptsExhaustedError."""
         failures = Failures()
         while True:

@@ -25,9 +25,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from stream_app.writer.client import COMMAND_ID_HTTP_HEADER
+
 WINDOW_SECONDS = 10
 DEFAULT_TOKEN = "fake-intercom-token"
-COMMAND_ID_HEADER = "X-Command-Id"
 
 
 @dataclass
@@ -154,7 +155,7 @@ class FakeIntercom:
         window = math.floor(now / WINDOW_SECONDS)
         status, body, headers = await self._answer(request, raw, window)
         reset = int(headers["X-RateLimit-Reset"]) if status == 429 else None
-        command_id = request.headers.get(COMMAND_ID_HEADER)
+        command_id = request.headers.get(COMMAND_ID_HTTP_HEADER)
         self.calls.append(
             Call(now, window, request.path, command_id, status, body, event_key(raw), reset)
         )

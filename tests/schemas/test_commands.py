@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from schemas.commands import (
-    COMMAND_ID_HEADER,
+    COMMAND_ID_RECORD_HEADER,
     CreateDataEvent,
     command_bytes,
     command_record,
@@ -61,7 +61,7 @@ def test_record_is_keyed_by_the_contact_identifier() -> None:
     key, value, headers = command_record(parse(command(user_id=None, email="a@example.com")))
     assert key == b"email:a@example.com"
     assert parse_command(value).command_id == "cmd-1"
-    assert (COMMAND_ID_HEADER, b"cmd-1") in headers
+    assert (COMMAND_ID_RECORD_HEADER, b"cmd-1") in headers
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ class Log:
         return [record(offset, partition) for offset in range(start, end)]
 
 
-async def deliver_all(continuity: Continuity, offsets: list[int], partition: int = 0) -> list[int]:
+async def feed_all(continuity: Continuity, offsets: list[int], partition: int = 0) -> list[int]:
     """Deliver records at the offsets and return the offsets handled, in order."""
     handled: list[int] = []
 
@@ -43,14 +43,14 @@ async def deliver_all(continuity: Continuity, offsets: list[int], partition: int
         handled.append(source.offset)
 
     for offset in offsets:
-        await continuity.deliver(record(offset, partition), handle)
+        await continuity.feed(record(offset, partition), handle)
     return handled
 
 
 async def test_contiguous_records_are_handled_without_reading_again() -> None:
     """Offsets starting at the committed one, one after another, need nothing extra."""
     log = Log(committed=5)
-    assert await deliver_all(Continuity(log), [5, 6, 7, 8]) == [5, 6, 7, 8]
+    assert await feed_all(Continuity(log), [5, 6, 7, 8]) == [5, 6, 7, 8]
     assert log.reads == []
 
 
@@ -58,7 +58,7 @@ async def test_a_jump_mid_stream_reads_the_skipped_range_first() -> None:
     """Offsets 3 and 4 never arrived: they are read, counted and handled before offset 5."""
     log, counted = Log(committed=0), list[int]()
     continuity = Continuity(log, counted.append)
-    assert await deliver_all(continuity, [0, 1, 2, 5, 6]) == [0, 1, 2, 3, 4, 5, 6]
+    assert await feed_all(continuity, [0, 1, 2, 5, 6]) == [0, 1, 2, 3, 4, 5, 6]
     assert log.reads == [(0, 3, 5)]
     assert counted == [2]
 
@@ -66,14 +66,14 @@ async def test_a_jump_mid_stream_reads_the_skipped_range_first() -> None:
 async def test_a_first_record_past_the_committed_offset_reads_from_the_committed_one() -> None:
     """After a rebalance the stream began at 326 although the group had committed 323."""
     log = Log(committed=323)
-    assert await deliver_all(Continuity(log), [326, 327]) == [323, 324, 325, 326, 327]
+    assert await feed_all(Continuity(log), [326, 327]) == [323, 324, 325, 326, 327]
     assert log.reads == [(0, 323, 326)]
 
 
 async def test_a_redelivered_record_is_handled_again_without_reading() -> None:
     """A record delivered twice goes to the pipeline twice (dedup decides); nothing is read."""
     log = Log(committed=10)
-    assert await deliver_all(Continuity(log), [10, 11, 11, 12]) == [10, 11, 11, 12]
+    assert await feed_all(Continuity(log), [10, 11, 11, 12]) == [10, 11, 11, 12]
     assert log.reads == []
 
 
@@ -81,8 +81,8 @@ async def test_partitions_are_tracked_separately() -> None:
     """Each partition has its own expected offset."""
     log = Log(committed=0)
     continuity = Continuity(log)
-    assert await deliver_all(continuity, [0, 1], partition=0) == [0, 1]
-    assert await deliver_all(continuity, [0, 2], partition=1) == [0, 1, 2]
+    assert await feed_all(continuity, [0, 1], partition=0) == [0, 1]
+    assert await feed_all(continuity, [0, 2], partition=1) == [0, 1, 2]
     assert log.reads == [(1, 1, 2)]
 
 
@@ -95,5 +95,5 @@ async def test_an_unreadable_range_raises_records_missing() -> None:
         handled.append(source.offset)
 
     with pytest.raises(RecordsMissingError, match="broker unreachable"):
-        await continuity.deliver(record(4), handle)
+        await continuity.feed(record(4), handle)
     assert handled == []

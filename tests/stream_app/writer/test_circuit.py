@@ -82,7 +82,7 @@ async def traffic(sender: Sender, clock: FakeClock, count: int) -> None:
     """Deliver `count` other contacts' commands, one per fake second."""
     for n in range(count):
         await clock.sleep(1.0)
-        await sender.deliver(make_command(f"other-{n}"))
+        await sender.send(make_command(f"other-{n}"))
 
 
 async def test_an_outage_holds_every_command_probes_in_turn_and_resumes(clock: FakeClock) -> None:
@@ -91,7 +91,7 @@ async def test_an_outage_holds_every_command_probes_in_turn_and_resumes(clock: F
     intercom = RoutedIntercom(clock, refused_until(clock() + 20))
     sender = sender_for(clock, intercom, health)
     commands = [make_command(contact) for contact in "abc"]
-    await bounded(asyncio.gather(*(sender.deliver(command) for command in commands)))
+    await bounded(asyncio.gather(*(sender.send(command) for command in commands)))
     assert intercom.accepted() == {command.command_id: 1 for command in commands}
     assert health.healthy
     opened = start + 2  # a and b slept 1 s each before c's failure, the third, opened it
@@ -107,7 +107,7 @@ async def test_one_commands_404s_never_open_the_circuit(clock: FakeClock) -> Non
     sender = sender_for(clock, RoutedIntercom(clock, fails_for("cmd-x", 404)), health)
     for _ in range(5):
         with pytest.raises(AttemptsExhaustedError):
-            await sender.deliver(make_command(command_id="cmd-x"))
+            await sender.send(make_command(command_id="cmd-x"))
     assert health.healthy
 
 
@@ -119,7 +119,7 @@ async def test_a_5xx_for_one_command_while_others_succeed_is_dead_lettered(
     health = make_health(clock, failures=3, on_change=lambda h: states.append(h.state))
     intercom = RoutedIntercom(clock, fails_for("cmd-poison"))
     sender = sender_for(clock, intercom, health)
-    poison = sender.deliver(make_command(command_id="cmd-poison"))
+    poison = sender.send(make_command(command_id="cmd-poison"))
     outcome = await bounded(
         asyncio.gather(poison, traffic(sender, clock, 6), return_exceptions=True)
     )
@@ -137,7 +137,7 @@ async def test_a_lone_command_failing_with_nothing_else_answered_is_held(
     health = make_health(clock, failures=5)
     intercom = RoutedIntercom(clock, refused_until(clock() + 10))
     command = make_command()
-    await bounded(sender_for(clock, intercom, health, max_attempts=2).deliver(command))
+    await bounded(sender_for(clock, intercom, health, max_attempts=2).send(command))
     assert intercom.accepted() == {command.command_id: 1}
     assert len(intercom.calls) > 2
 
@@ -147,7 +147,7 @@ async def test_a_poison_command_holding_the_circuit_yields_its_turn(clock: FakeC
     health = make_health(clock, failures=5)
     intercom = RoutedIntercom(clock, fails_for("cmd-poison"))
     sender = sender_for(clock, intercom, health)
-    poison = asyncio.create_task(sender.deliver(make_command(command_id="cmd-poison")))
+    poison = asyncio.create_task(sender.send(make_command(command_id="cmd-poison")))
     # its 3 failures, with nothing else answered, open the circuit
     await until(lambda: not health.healthy, "the circuit opened")
     await bounded(traffic(sender, clock, 8))
@@ -165,7 +165,7 @@ async def test_an_outage_past_the_horizon_dead_letters_loudly(clock: FakeClock) 
     commands = [make_command(contact) for contact in "abc"]
     with structlog.testing.capture_logs() as logs:
         outcome = await bounded(
-            asyncio.gather(*(sender.deliver(c) for c in commands), return_exceptions=True)
+            asyncio.gather(*(sender.send(c) for c in commands), return_exceptions=True)
         )
     assert all(isinstance(o, OutageOutlastedError) for o in outcome)
     assert metrics.registry.get_sample_value("intercom_writer_outage_gave_up_total") == 3
@@ -182,10 +182,10 @@ async def test_a_prober_cancelled_mid_call_hands_the_turn_on(clock: FakeClock) -
     refused = errors.ConnectionFailedError("refused")
     intercom = RoutedIntercom(clock, lambda command_id, now: refused if command_id == "a" else None)
     sender = sender_for(clock, intercom, health)
-    probing = asyncio.create_task(sender.deliver(first))
+    probing = asyncio.create_task(sender.send(first))
     await until(lambda: not health.healthy, "the circuit opened")
     intercom.hang.add(first.command_id)  # its probe call never answers
-    waiting = asyncio.create_task(sender.deliver(second))
+    waiting = asyncio.create_task(sender.send(second))
     await until(lambda: len(intercom.calls) == 2, "the probe call was made")
     probing.cancel()
     assert await bounded(waiting) == 1

@@ -74,7 +74,7 @@ def test_backoff_doubles_with_jitter_and_stays_under_the_cap() -> None:
 async def test_5xx_and_timeouts_are_retried_with_backoff(clock: FakeClock) -> None:
     """A 500 then a timeout, then success: three calls, backoff pauses of 1 s and 2 s."""
     intercom = ScriptedIntercom(clock, [failure(500), errors.RequestTimeoutError("slow")])
-    attempts = await sender_for(clock, intercom).deliver(make_command())
+    attempts = await sender_for(clock, intercom).send(make_command())
     assert attempts == 3
     assert clock.sleeps == [1.0, 2.0]
 
@@ -83,9 +83,9 @@ async def test_retries_are_bounded_then_the_command_fails(clock: FakeClock) -> N
     """After max_attempts failures, with another call answered meanwhile, it is dead-lettered."""
     intercom = ScriptedIntercom(clock, [failure(503), None] + [failure(503)] * 5)
     sender = sender_for(clock, intercom)
-    await sender.deliver(make_command("b"))  # a 503 then accepted: Intercom is up
+    await sender.send(make_command("b"))  # a 503 then accepted: Intercom is up
     with pytest.raises(AttemptsExhaustedError) as caught:
-        await sender.deliver(make_command())
+        await sender.send(make_command())
     assert caught.value.attempts == 3
     assert len(intercom.calls) == 2 + 3
     assert isinstance(caught.value.error, errors.ServerError)
@@ -97,7 +97,7 @@ async def test_client_errors_fail_at_once(clock: FakeClock, status: int) -> None
     """404, 400 and 422 are not retried."""
     intercom = ScriptedIntercom(clock, [failure(status)])
     with pytest.raises(AttemptsExhaustedError) as caught:
-        await sender_for(clock, intercom).deliver(make_command())
+        await sender_for(clock, intercom).send(make_command())
     assert caught.value.attempts == 1
     assert isinstance(caught.value.error, errors.IntercomResponseError)
     assert caught.value.error.request_id == f"req-{status}"
@@ -108,7 +108,7 @@ async def test_429_waits_for_the_reset_and_does_not_count_as_an_attempt(clock: F
     """Three 429s do not exhaust three attempts; each retry waits for X-RateLimit-Reset."""
     reset = clock() + 6
     intercom = ScriptedIntercom(clock, [failure(429, reset)] * 3)
-    await sender_for(clock, intercom).deliver(make_command())
+    await sender_for(clock, intercom).send(make_command())
     assert len(intercom.calls) == 4
     assert all(at >= reset for _, at in intercom.calls[1:])
 
@@ -120,7 +120,7 @@ async def test_401_halts_every_sender_until_a_probe_succeeds(clock: FakeClock) -
     intercom = ScriptedIntercom(clock, [failure(401), failure(401)])
     sender = sender_for(clock, intercom, health)
     first, second = make_command("a"), make_command("b")
-    assert list(await asyncio.gather(sender.deliver(first), sender.deliver(second))) == [1, 1]
+    assert list(await asyncio.gather(sender.send(first), sender.send(second))) == [1, 1]
     assert states == [State.UNAUTHORISED, State.HEALTHY]
     calls = [command_id for command_id, _ in intercom.calls]
     assert calls == [first.command_id, first.command_id, second.command_id, first.command_id]
@@ -132,7 +132,7 @@ async def test_missing_token_sends_nothing(clock: FakeClock) -> None:
     health = make_health(clock)
     health.refuse("INTERCOM_ACCESS_TOKEN is empty")
     intercom = ScriptedIntercom(clock, [])
-    task = asyncio.create_task(sender_for(clock, intercom, health).deliver(make_command()))
+    task = asyncio.create_task(sender_for(clock, intercom, health).send(make_command()))
     for _ in range(5):
         await asyncio.sleep(0)
     assert not task.done()
