@@ -1,4 +1,4 @@
-"""The ingress: its parts (spool, producer link, delivery, drainer), their lifecycle and routes.
+"""The ingress: its parts (spool, producer link, persistence, drainer), their lifecycle and routes.
 
 It serves on aiohttp's low-level server (`Ingress.server`), dispatching on exact paths itself:
 the webhook is the hot path, and the router and middleware chain of `web.Application` cost
@@ -22,8 +22,8 @@ from aiohttp import web
 
 from ingress import health
 from ingress.connections import GuardedServer, Limits, LowLevelHandler
-from ingress.delivery import Delivery
 from ingress.metrics import Metrics
+from ingress.persistence import Persistence
 from ingress.producer import durable_producer
 from ingress.producer_link import ProducerFactory, ProducerLink
 from ingress.routes import HttpRouter, Routes
@@ -68,7 +68,7 @@ def routes(intake: Intake) -> Routes:
     return {
         WEBHOOK_PATH: {"POST": partial(receive, intake), "HEAD": head},
         "/healthz": {"GET": health.healthz},
-        "/readyz": {"GET": partial(health.readyz, intake.delivery)},
+        "/readyz": {"GET": partial(health.readyz, intake.persistence)},
         "/metrics": {"GET": partial(health.metrics, intake.metrics)},
     }
 
@@ -106,15 +106,15 @@ class Ingress:
         link = ProducerLink(self._factory(ident))
         link.start()
         timeout = seams.produce_timeout or settings.ingress_produce_timeout_seconds
-        delivery = Delivery(link, spool, self.metrics, timeout)
-        self.metrics.track(lambda: spool.depth, lambda: delivery.kafka_healthy)
-        draining = Drainer(link, spool, delivery, self.metrics)
+        persistence = Persistence(link, spool, self.metrics, timeout)
+        self.metrics.track(lambda: spool.depth, lambda: persistence.kafka_healthy)
+        draining = Drainer(link, spool, persistence, self.metrics)
         drainer = asyncio.create_task(draining.run())
         drainer.add_done_callback(_report_drainer_death)
         self._parts = (link, spool, draining, drainer)
         self.intake = Intake(
             self._secrets, ident, settings.ingress_max_body_bytes, settings.topic_notifications,
-            settings.topic_dead_letter, delivery, self.metrics, seams.clock,
+            settings.topic_dead_letter, persistence, self.metrics, seams.clock,
         )  # fmt: skip
         self.handle = HttpRouter(routes(self.intake), self.metrics, WEBHOOK_PATH)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from ingress.delivery import Delivery
 from ingress.metrics import Metrics
+from ingress.persistence import Persistence
 
 
 async def healthz(_: web.BaseRequest, __: str) -> web.Response:
@@ -14,9 +14,9 @@ async def healthz(_: web.BaseRequest, __: str) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def readiness(delivery: Delivery) -> tuple[int, dict[str, object]]:
+def readiness(persistence: Persistence) -> tuple[int, dict[str, object]]:
     """Return the readiness status code and body: ok, degraded (spooling) or unavailable."""
-    kafka, spool = delivery.kafka_healthy, delivery.spool
+    kafka, spool = persistence.kafka_healthy, persistence.spool
     status = "ok" if kafka and spool.depth == 0 else "degraded"
     if not (kafka or spool.writable):
         status = "unavailable"
@@ -29,9 +29,9 @@ def readiness(delivery: Delivery) -> tuple[int, dict[str, object]]:
     return (503 if status == "unavailable" else 200), body
 
 
-async def readyz(delivery: Delivery, _: web.BaseRequest, __: str) -> web.Response:
+async def readyz(persistence: Persistence, _: web.BaseRequest, __: str) -> web.Response:
     """Answer 200 when notifications can be made durable (degraded: via the spool), else 503."""
-    status, body = readiness(delivery)
+    status, body = readiness(persistence)
     return web.json_response(body, status=status)
 
 

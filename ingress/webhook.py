@@ -12,8 +12,8 @@ import structlog
 from aiohttp import hdrs, web
 
 from ingress import envelope
-from ingress.delivery import Delivery
 from ingress.metrics import Metrics
+from ingress.persistence import Persistence
 from ingress.records import Record, dead_letter_record, notification_record
 from intercom_stream import signature
 from intercom_stream.errors import PoisonMessageError, SignatureError
@@ -25,14 +25,14 @@ DEAD_LETTERED = b'{"status":"dead-lettered"}'
 
 @dataclass(frozen=True)
 class Intake:
-    """What the webhook endpoint needs: secrets, limits, topics, delivery, metrics and a clock."""
+    """What the webhook needs: secrets, limits, topics, persistence, metrics and a clock."""
 
     secrets: tuple[bytes, ...]
     instance_id: str
     max_body_bytes: int
     notifications_topic: str
     dead_letter_topic: str
-    delivery: Delivery
+    persistence: Persistence
     metrics: Metrics
     clock: Callable[[], float] = time.time
     # Bound when the intake is built (after logging is configured): the module's lazy proxy
@@ -108,7 +108,7 @@ async def receive(intake: Intake, request: web.BaseRequest, ident: str) -> web.R
     record = notification_record(
         intake.notifications_topic, parsed, body, values[0], received_at_ms, intake.instance_id
     )
-    outcome = await intake.delivery.deliver(record)
+    outcome = await intake.persistence.persist(record)
     intake.metrics.outcomes.inc(outcome)
     _log_accepted(intake.log, ident, parsed, outcome)
     return web.Response(body=ACCEPTED, content_type="application/json")
@@ -116,7 +116,7 @@ async def receive(intake: Intake, request: web.BaseRequest, ident: str) -> web.R
 
 async def _dead_letter(intake: Intake, ident: str, record: Record, size: int) -> web.Response:
     """Make the dead letter durable and acknowledge, so Intercom does not resend it."""
-    outcome = await intake.delivery.deliver(record)
+    outcome = await intake.persistence.persist(record)
     intake.metrics.outcomes.inc("dead_lettered")
     log.warning(
         "notification.dead_lettered",

@@ -14,8 +14,8 @@ from ingress.producer import KafkaProducer
 from ingress.producer_link import ProducerLink, Sleep
 from ingress.spool.store import Spool, SpoolEntry
 
-if TYPE_CHECKING:  # the delivery appends to the spool: importing it here would be a cycle
-    from ingress.delivery import Delivery
+if TYPE_CHECKING:  # the persistence appends to the spool: importing it here would be a cycle
+    from ingress.persistence import Persistence
 
 log = structlog.get_logger("ingress.drain")
 BATCH = 500
@@ -31,14 +31,14 @@ class Drainer:
         self,
         link: ProducerLink,
         spool: Spool,
-        delivery: Delivery,
+        persistence: Persistence,
         metrics: Metrics,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         """Wire the producer link, the spool and the sends still in flight."""
         self._link = link
         self._spool = spool
-        self._delivery = delivery
+        self._persistence = persistence
         self._metrics = metrics
         self._sleep = sleep
 
@@ -69,7 +69,7 @@ class Drainer:
         entries = await self._spool.read(BATCH)
         prefix = 0
         for entry in entries:
-            future = self._delivery.in_flight.get(entry.seq)
+            future = self._persistence.in_flight.get(entry.seq)
             if future is None or not future.done() or future.cancelled() or future.exception():
                 break
             prefix += 1
@@ -82,14 +82,14 @@ class Drainer:
         """Send the entries in order; return the settled prefix length and the refused in it."""
         futures: list[asyncio.Future[Any]] = []
         for entry in entries:
-            future = self._delivery.in_flight.get(entry.seq)
+            future = self._persistence.in_flight.get(entry.seq)
             if future is None:
                 future = producer.send(records.decode(entry.payload))
-                self._delivery.in_flight[entry.seq] = future
+                self._persistence.in_flight[entry.seq] = future
             futures.append(future)
         results = await self._outcomes(producer, futures)
         prefix, refused = self._settle(entries, results)
-        self._delivery.failing = prefix < len(entries)
+        self._persistence.failing = prefix < len(entries)
         return prefix, refused
 
     async def _outcomes(
@@ -115,7 +115,7 @@ class Drainer:
             if isinstance(result, RecordRefusedError):
                 refused += [entry] if intact else []
             elif isinstance(result, BaseException):
-                self._delivery.in_flight.pop(entry.seq, None)
+                self._persistence.in_flight.pop(entry.seq, None)
                 intact = False
             prefix += intact
         return prefix, refused
@@ -123,5 +123,5 @@ class Drainer:
     def _forget(self, entries: list[SpoolEntry]) -> None:
         """Drop the in-flight futures of drained entries and count them."""
         for entry in entries:
-            self._delivery.in_flight.pop(entry.seq, None)
+            self._persistence.in_flight.pop(entry.seq, None)
         self._metrics.spool_drained.inc(len(entries))

@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from ingress.app import WEBHOOK_PATH, Ingress, Seams
-from ingress.delivery import Delivery
+from ingress.persistence import Persistence
 from intercom_stream import samples
 from intercom_stream.settings import Settings
 from intercom_stream.topics import ensure_topics
@@ -95,14 +95,14 @@ async def spool_depth(session: aiohttp.ClientSession, base: str) -> int:
         return int((await response.json())["spool_depth"])
 
 
-def state(delivery: Delivery) -> dict[str, object]:
-    """What the ingress's delivery looks like, for a failure message."""
-    flights = delivery.in_flight.values()
+def state(persistence: Persistence) -> dict[str, object]:
+    """What the ingress's persistence looks like, for a failure message."""
+    flights = persistence.in_flight.values()
     return {
-        "depth": delivery.spool.depth,
+        "depth": persistence.spool.depth,
         "in_flight": len(flights),
         "in_flight_done": sum(f.done() for f in flights),
-        "failing": delivery.failing,
+        "failing": persistence.failing,
     }
 
 
@@ -123,10 +123,10 @@ async def in_process(ingress: Ingress) -> AsyncIterator[TestClient]:
     await client.close()
 
 
-def delivery_of(ingress: Ingress) -> Delivery:
-    """Return the started ingress's delivery."""
+def persistence_of(ingress: Ingress) -> Persistence:
+    """Return the started ingress's persistence."""
     assert ingress.intake is not None, "the ingress is not started"
-    return ingress.intake.delivery
+    return ingress.intake.persistence
 
 
 async def test_notifications_spooled_while_the_broker_is_down_arrive_in_order_once(
@@ -143,7 +143,7 @@ async def test_notifications_spooled_while_the_broker_is_down_arrive_in_order_on
     async with in_process.get("/metrics") as response:
         assert "ingress_spool_depth 24.0" in await response.text()
     await broker_up(broker, outage_settings)
-    await until(lambda: delivery_of(ingress).spool.depth == 0, "drain", 60)
+    await until(lambda: persistence_of(ingress).spool.depth == 0, "drain", 60)
     records = await consume(broker.address, outage_settings.topic_notifications, 24)
     assert sent_ids_by_key(records) == expected_by_key(list(range(24)))
     assert {r.value for r in records} == {notification(i) for i in range(24)}
@@ -190,8 +190,8 @@ async def test_steady_load_through_a_broker_restart_is_answered_and_lands_once(
     """
     await broker_up(broker, outage_settings)
     counter, statuses, stop = itertools.count(), [], asyncio.Event()
-    delivery = delivery_of(ingress)
-    spool = delivery.spool
+    persistence = persistence_of(ingress)
+    spool = persistence.spool
 
     async def worker(lane: int) -> None:
         while not stop.is_set():
@@ -212,7 +212,7 @@ async def test_steady_load_through_a_broker_restart_is_answered_and_lands_once(
             OUTAGE_SECONDS + 30,
         )
         await broker.up()
-        await until(lambda: spool.depth == 0, "the spool to drain", 60, lambda: state(delivery))
+        await until(lambda: spool.depth == 0, "the spool to drain", 60, lambda: state(persistence))
         count = len(statuses)
         await until(lambda: len(statuses) >= count + 40, "load after the outage")
         assert time.monotonic() - started < OUTAGE_SECONDS + 40

@@ -25,7 +25,7 @@ from ingress.producer_link import ProducerLink
 from ingress.records import Record
 from ingress.spool import Spool
 
-log = structlog.get_logger("ingress.delivery")
+log = structlog.get_logger("ingress.persistence")
 PRODUCE_TIMEOUT_SECONDS = 2.0
 Outcome = Literal["produced", "spooled"]
 
@@ -36,7 +36,7 @@ def _forget(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-class Delivery:
+class Persistence:
     """Chooses Kafka or the spool for each record and remembers sends still in flight."""
 
     def __init__(
@@ -61,7 +61,7 @@ class Delivery:
         """Whether the producer is connected and its last send was acknowledged."""
         return self._link.producer is not None and not self.failing
 
-    async def deliver(self, record: Record) -> Outcome:
+    async def persist(self, record: Record) -> Outcome:
         """Return once the record is acknowledged by Kafka or fsync'd to the spool."""
         producer, pending = self._link.producer, None
         if producer is not None and self.spool.depth == 0:

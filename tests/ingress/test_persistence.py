@@ -1,4 +1,4 @@
-"""Delivery and draining with a fake producer: Kafka first, the spool when it is not answering."""
+"""Persistence and draining with a fake producer: Kafka first, the spool when it does not answer."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ingress.delivery import Delivery
 from ingress.metrics import Metrics
+from ingress.persistence import Persistence
 from ingress.producer_link import ProducerLink
 from ingress.records import Record, decode
 from ingress.spool import Drainer, Spool
@@ -25,9 +25,9 @@ def record(index: int) -> Record:
 
 @dataclass
 class Rig:
-    """A delivery with its spool, drainer and fake broker."""
+    """The persistence with its spool, drainer and fake broker."""
 
-    delivery: Delivery
+    persistence: Persistence
     spool: Spool
     producers: FakeProducers
     drainer: asyncio.Task[None]
@@ -44,24 +44,24 @@ async def no_sleep(_: float) -> None:
 
 async def connected(
     tmp_path: Path, producers: FakeProducers
-) -> tuple[Spool, ProducerLink, Metrics, Delivery]:
-    """Open a spool, connect a link to the fake broker, build a delivery with a short timeout."""
+) -> tuple[Spool, ProducerLink, Metrics, Persistence]:
+    """Open a spool, connect a link to the fake broker, persist with a short produce timeout."""
     spool = Spool(tmp_path / "spool")
     await spool.open()
     link = ProducerLink(producers, sleep=no_sleep)
     link.start()
     await producers.connected()
     metrics = Metrics()
-    delivery = Delivery(link, spool, metrics, timeout=0.05)
-    return spool, link, metrics, delivery
+    persistence = Persistence(link, spool, metrics, timeout=0.05)
+    return spool, link, metrics, persistence
 
 
 @pytest.fixture
 async def rig(tmp_path: Path, producers: FakeProducers) -> AsyncIterator[Rig]:
-    """A connected delivery with a short produce timeout and a running drainer."""
-    spool, link, metrics, delivery = await connected(tmp_path, producers)
-    task = asyncio.create_task(Drainer(link, spool, delivery, metrics, sleep=no_sleep).run())
-    yield Rig(delivery, spool, producers, task)
+    """A connected persistence (a short produce timeout) and a running drainer."""
+    spool, link, metrics, persistence = await connected(tmp_path, producers)
+    task = asyncio.create_task(Drainer(link, spool, persistence, metrics, sleep=no_sleep).run())
+    yield Rig(persistence, spool, producers, task)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     await link.close(flush_seconds=0.1)
@@ -75,38 +75,38 @@ def values(producers: FakeProducers) -> list[bytes]:
 
 async def test_a_healthy_broker_takes_records_directly(rig: Rig) -> None:
     """With Kafka acknowledging, records are produced and the spool stays empty."""
-    assert await rig.delivery.deliver(record(1)) == "produced"
+    assert await rig.persistence.persist(record(1)) == "produced"
     assert (values(rig.producers), rig.spool.depth) == ([b"value-1"], 0)
 
 
 async def test_a_stalled_send_is_spooled_and_not_sent_twice(rig: Rig) -> None:
     """A send that times out is spooled; when it completes late the drainer does not resend."""
     rig.producers.broker.stalled = True
-    assert await rig.delivery.deliver(record(1)) == "spooled"
-    assert await rig.delivery.deliver(record(2)) == "spooled"
-    assert not rig.delivery.kafka_healthy
+    assert await rig.persistence.persist(record(1)) == "spooled"
+    assert await rig.persistence.persist(record(2)) == "spooled"
+    assert not rig.persistence.kafka_healthy
     rig.producers.broker.release()
     await rig.drained()
     assert values(rig.producers) == [b"value-1", b"value-2"]
-    assert rig.delivery.kafka_healthy
+    assert rig.persistence.kafka_healthy
 
 
 async def test_records_after_a_spooled_one_queue_behind_it(rig: Rig) -> None:
     """While the spool is not empty new records go behind it, so order holds."""
     rig.producers.broker.stalled = True
-    await rig.delivery.deliver(record(1))
-    pending = [asyncio.create_task(rig.delivery.deliver(record(i))) for i in range(2, 6)]
+    await rig.persistence.persist(record(1))
+    pending = [asyncio.create_task(rig.persistence.persist(record(i))) for i in range(2, 6)]
     assert await asyncio.gather(*pending) == ["spooled"] * 4
     rig.producers.broker.release()
     await rig.drained()
     assert values(rig.producers) == [f"value-{i}".encode() for i in range(1, 6)]
-    assert await rig.delivery.deliver(record(6)) == "produced"
+    assert await rig.persistence.persist(record(6)) == "produced"
 
 
 async def test_a_producer_that_can_no_longer_send_is_replaced(rig: Rig) -> None:
     """After a fatal producer error the producer is replaced and the spooled record drains."""
     rig.producers.broker.poisoned = True
-    assert await rig.delivery.deliver(record(1)) == "spooled"
+    assert await rig.persistence.persist(record(1)) == "spooled"
     await until(lambda: len(rig.producers.made) == 2, "a second producer", timeout=5)
     rig.producers.broker.poisoned = False
     await rig.drained()
@@ -122,11 +122,11 @@ async def test_sends_acknowledged_during_the_final_flush_are_not_sent_again(
     The second record went straight to the spool (the spool was not empty), so it was never sent
     and the next start must send it.
     """
-    spool, link, metrics, delivery = await connected(tmp_path, producers)
+    spool, link, metrics, persistence = await connected(tmp_path, producers)
     producers.broker.stalled = True
-    assert [await delivery.deliver(record(i)) for i in (1, 2)] == ["spooled", "spooled"]
+    assert [await persistence.persist(record(i)) for i in (1, 2)] == ["spooled", "spooled"]
     producers.broker.release()  # what the final flush waits for: the late sends land
-    await Drainer(link, spool, delivery, metrics, sleep=no_sleep).finish()
+    await Drainer(link, spool, persistence, metrics, sleep=no_sleep).finish()
     assert spool.depth == 1
     await link.close(flush_seconds=0.1)
     await spool.close()
