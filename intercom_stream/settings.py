@@ -12,6 +12,24 @@ from intercom_stream.errors import ConfigurationError
 DEVELOPMENT_SECRET = "intercom-stream-development-secret"  # noqa: S105 - documented for make run only
 
 
+# The one place the data topics are named: each setting, and its name under a namespace.
+TOPIC_SUFFIXES = {
+    "topic_notifications": "notifications",
+    "topic_commands": "commands",
+    "topic_dead_letter": "dead-letter",
+    "topic_events_conversations": "events.conversations",
+    "topic_events_contacts": "events.contacts",
+}
+
+
+def namespaced_topics(namespace: str) -> dict[str, str]:
+    """Return every topic setting under a namespace (tests and benchmarks use their own)."""
+    return {setting: f"{namespace}.{suffix}" for setting, suffix in TOPIC_SUFFIXES.items()}
+
+
+DEFAULT_TOPICS = namespaced_topics("intercom")
+
+
 class Settings(BaseModel):
     """Every knob of the system; names match the environment variables operators set.
 
@@ -77,11 +95,11 @@ class Settings(BaseModel):
     writer_ledger_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=7 * 24 * 3600)
     topic_partitions: int = Field(default=8, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
-    topic_notifications: str = "intercom.notifications"
-    topic_commands: str = "intercom.commands"
-    topic_dead_letter: str = "intercom.dead-letter"
-    topic_events_conversations: str = "intercom.events.conversations"
-    topic_events_contacts: str = "intercom.events.contacts"
+    topic_notifications: str = DEFAULT_TOPICS["topic_notifications"]
+    topic_commands: str = DEFAULT_TOPICS["topic_commands"]
+    topic_dead_letter: str = DEFAULT_TOPICS["topic_dead_letter"]
+    topic_events_conversations: str = DEFAULT_TOPICS["topic_events_conversations"]
+    topic_events_contacts: str = DEFAULT_TOPICS["topic_events_contacts"]
     log_level: str = "info"
 
     def client_secrets(self) -> tuple[bytes, ...]:

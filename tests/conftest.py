@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
-from intercom_stream.settings import Settings
+from intercom_stream.settings import Settings, namespaced_topics
 from intercom_stream.topics import ensure_topics
 from tests.broker import BrokerUnavailable, kafka_broker
 from tests.kafka_helpers import delete_topics_containing
@@ -62,11 +62,7 @@ async def kafka_settings(
     """
     settings = make_settings(
         kafka_bootstrap_servers=bootstrap_servers,
-        topic_notifications=f"t-{unique}.notifications",
-        topic_commands=f"t-{unique}.commands",
-        topic_dead_letter=f"t-{unique}.dead-letter",
-        topic_events_conversations=f"t-{unique}.events.conversations",
-        topic_events_contacts=f"t-{unique}.events.contacts",
+        **namespaced_topics(f"t-{unique}"),
         worker_app_id=f"app-{unique}",
         topic_partitions=4,
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from intercom_stream.settings import Settings
+from intercom_stream.settings import Settings, namespaced_topics
 from intercom_stream.topics import ensure_topics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,11 +47,7 @@ async def bench_settings(tag: str, secret: str, partitions: int = 8, **extra: An
     settings = Settings.from_env(
         os.environ,
         intercom_client_secret=secret,
-        topic_notifications=f"{run}.notifications",
-        topic_commands=f"{run}.commands",
-        topic_dead_letter=f"{run}.dead-letter",
-        topic_events_conversations=f"{run}.events.conversations",
-        topic_events_contacts=f"{run}.events.contacts",
+        **namespaced_topics(run),
         worker_app_id=run,
         topic_partitions=partitions,
         worker_web_port=free_port(),

@@ -26,7 +26,7 @@ import aiohttp  # noqa: E402
 from aiokafka import AIOKafkaProducer  # noqa: E402
 
 from dev.bench.common import delete_bench_topics  # noqa: E402
-from intercom_stream.settings import Settings  # noqa: E402
+from intercom_stream.settings import Settings, namespaced_topics  # noqa: E402
 from intercom_stream.topics import ensure_topics  # noqa: E402
 from schemas.commands import CreateDataEvent, command_record  # noqa: E402
 from tests.fakes.intercom import DEFAULT_TOKEN  # noqa: E402
@@ -44,11 +44,7 @@ def bench_settings(bootstrap: str, fake_url: str, run: str) -> Settings:
         intercom_client_secret="bench-secret",
         intercom_access_token=DEFAULT_TOKEN,
         intercom_api_url=fake_url,
-        topic_notifications=f"bench-{run}.notifications",
-        topic_commands=f"bench-{run}.commands",
-        topic_dead_letter=f"bench-{run}.dead-letter",
-        topic_events_conversations=f"bench-{run}.events.conversations",
-        topic_events_contacts=f"bench-{run}.events.contacts",
+        **namespaced_topics(f"bench-{run}"),
         worker_app_id=f"bench-writer-{run}",
         worker_store="memory://",
         topic_partitions=PARTITIONS,

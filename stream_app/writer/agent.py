@@ -11,11 +11,11 @@ import structlog
 from prometheus_client import generate_latest
 
 from intercom_stream.settings import Settings
-from stream_app.dead_letters import Send, stop_consuming
+from stream_app.dead_letters import DeadLetterSend, stop_consuming
 from stream_app.faust_seams import TopicGate
 from stream_app.source import Source
 from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
-from stream_app.writer.client import IntercomClient
+from stream_app.writer.client import Connection, IntercomClient
 from stream_app.writer.health import Health, HealthPolicy
 from stream_app.writer.inflight import Inflight
 from stream_app.writer.ledger import Ledger
@@ -85,7 +85,7 @@ async def watch_revocations(app: faust.App, inflight: Inflight) -> None:
             log.info("writer.rebalance", dropped=inflight.drop_all())
 
 
-def register_writer(app: faust.App, settings: Settings, send_dead_letter: Send) -> None:
+def register_writer(app: faust.App, settings: Settings, send_dead_letter: DeadLetterSend) -> None:
     """Register the command agent, the ledger table and /writer/{metrics,health} on the app."""
     writer = build_writer(settings)
     commands = app.topic(
@@ -115,7 +115,7 @@ def register_writer(app: faust.App, settings: Settings, send_dead_letter: Send) 
 
     @app.agent(commands, name="intercom-writer", concurrency=1)
     async def write(stream: Any) -> None:
-        async with IntercomClient(settings) as client:
+        async with IntercomClient(Connection.from_settings(settings)) as client:
             backoff = Backoff(settings.writer_max_attempts, settings.writer_backoff_cap_seconds)
             sender = Sender(client, writer.limiter, writer.health, backoff, writer.metrics)
             processor = CommandProcessor(sender, ledger, send_dead_letter, writer.metrics)

@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 import orjson
 import structlog
+from pydantic import SecretStr
 
 from intercom_stream.settings import Settings
 from stream_app.writer.errors import (
@@ -72,25 +73,47 @@ def error_body(raw: bytes) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Connection:
+    """Where and as whom the writer calls Intercom: the few settings the client needs."""
+
+    base_url: str
+    token: SecretStr
+    version: str
+    connect_timeout: float
+    total_timeout: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Connection:
+        """Take the client's values from the settings (at the composition root only)."""
+        return cls(
+            settings.intercom_api_url.rstrip("/"),
+            settings.intercom_access_token,
+            settings.intercom_version,
+            settings.writer_connect_timeout_seconds,
+            settings.writer_total_timeout_seconds,
+        )
+
+
 class IntercomClient:
     """Sends calls to Intercom with the app's token; use as an async context manager."""
 
-    def __init__(self, settings: Settings) -> None:
-        """Keep the settings; the session opens on enter, inside the running loop."""
-        self._settings = settings
-        self._base = settings.intercom_api_url.rstrip("/")
+    def __init__(self, connection: Connection) -> None:
+        """Keep where to call; the session opens on enter, inside the running loop."""
+        self._connection = connection
+        self._base = connection.base_url
         self._session: aiohttp.ClientSession | None = None
 
     @property
     def has_token(self) -> bool:
         """Whether an access token is configured."""
-        return bool(self._settings.intercom_access_token.get_secret_value().strip())
+        return bool(self._connection.token.get_secret_value().strip())
 
     async def __aenter__(self) -> IntercomClient:
         """Open the keep-alive session."""
         timeout = aiohttp.ClientTimeout(
-            total=self._settings.writer_total_timeout_seconds,
-            sock_connect=self._settings.writer_connect_timeout_seconds,
+            total=self._connection.total_timeout,
+            sock_connect=self._connection.connect_timeout,
         )
         self._session = aiohttp.ClientSession(
             timeout=timeout,
@@ -112,10 +135,10 @@ class IntercomClient:
 
     def _default_headers(self) -> dict[str, str]:
         """Return the headers of every call (the token is never logged)."""
-        token = self._settings.intercom_access_token.get_secret_value().strip()
+        token = self._connection.token.get_secret_value().strip()
         return {
             "Authorization": f"Bearer {token}",
-            "Intercom-Version": self._settings.intercom_version,
+            "Intercom-Version": self._connection.version,
             "Accept": "application/json",
             "Content-Type": "application/json",
         }

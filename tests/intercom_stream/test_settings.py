@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from intercom_stream.errors import ConfigurationError
-from intercom_stream.settings import Settings
+from intercom_stream.settings import Settings, namespaced_topics
 
 
 def test_defaults_match_the_documented_names() -> None:
@@ -22,6 +22,7 @@ def test_defaults_match_the_documented_names() -> None:
         "intercom.commands",
         "intercom.dead-letter",
     )
+    assert namespaced_topics("t-1")["topic_events_contacts"] == "t-1.events.contacts"
 
 
 def test_environment_sets_values() -> None:

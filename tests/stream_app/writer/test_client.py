@@ -10,7 +10,7 @@ from aiohttp import web
 
 from intercom_stream.settings import Settings
 from stream_app.writer import errors
-from stream_app.writer.client import Accepted, IntercomClient
+from stream_app.writer.client import Accepted, Connection, IntercomClient
 from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
 from tests.processes import free_port
 from tests.stream_app.writer.conftest import make_command
@@ -34,7 +34,7 @@ def writer_settings(make_settings: Callable[..., Settings], fake: FakeIntercom) 
 async def send(settings: Settings, contact: str = "u-1") -> Accepted:
     """Send one command and return what the client returned."""
     method, path, body = make_command(contact).request()
-    async with IntercomClient(settings) as client:
+    async with IntercomClient(Connection.from_settings(settings)) as client:
         return await client.call(method, path, body, "cmd-x")
 
 
