@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from ingress.envelope import Envelope
 from schemas import DeadLetter, RecordHeader, headers
+from schemas.dead_letter import kafka_headers
 
 _SIZE = struct.Struct(">I")
 
@@ -61,7 +62,9 @@ def dead_letter_record(
         received_at_ms=received_at_ms,
         failed_at_ms=received_at_ms,
     )
-    return Record(topic=topic, key=b"ingress", value=letter.model_dump_json().encode(), headers=())
+    fqcn = f"{type(error).__module__}.{type(error).__qualname__}"
+    value = letter.model_dump_json().encode()
+    return Record(topic, b"ingress", value, tuple(kafka_headers(letter, fqcn=fqcn)))
 
 
 def _fields(record: Record) -> list[bytes]:

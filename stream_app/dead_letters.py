@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import traceback
 from collections.abc import Awaitable, Callable
-from typing import NoReturn
+from typing import NoReturn, cast
 
 import structlog
 
 from schemas import DeadLetter, RecordHeader
-from schemas.dead_letter import Stage
+from schemas.dead_letter import Stage, kafka_headers
 from stream_app.errors import DeadLetterWriteError
 from stream_app.source import Source
 
+Headers = list[tuple[str, bytes]]
+# A sender of the record body only (the legacy shape), and one that also writes headers.
 Send = Callable[[bytes | None, bytes], Awaitable[None]]
+HeaderedSend = Callable[[bytes | None, bytes, Headers], Awaitable[None]]
+DeadLetterSend = Send | HeaderedSend
 EXIT_DEAD_LETTER_FAILED = 70
 log = structlog.get_logger("stream_app.dead_letters")
 
@@ -42,10 +47,44 @@ def dead_letter(
     )
 
 
-async def write_dead_letter(send: Send, letter: DeadLetter) -> None:
-    """Send the dead letter and wait for the acknowledgement, or raise DeadLetterWriteError."""
+def dead_letter_headers(letter: DeadLetter, error: BaseException | None = None) -> Headers:
+    """Return the Spring/Connect-style headers of the dead letter, with the error's details."""
+    fqcn = f"{type(error).__module__}.{type(error).__qualname__}" if error else None
+    status = getattr(error, "status", None)
+    request_id = getattr(error, "request_id", None)
+    return kafka_headers(
+        letter,
+        fqcn=fqcn,
+        status=status if isinstance(status, int) else None,
+        request_id=request_id if isinstance(request_id, str) else None,
+    )
+
+
+def takes_headers(send: DeadLetterSend) -> bool:
+    """Whether the sender accepts headers (a third positional parameter)."""
     try:
-        await send(letter.source_key, letter.model_dump_json().encode())
+        parameters = inspect.signature(send).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: assume the legacy shape
+        return False
+    return sum(1 for p in parameters if p.kind in POSITIONAL) >= 3
+
+
+POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+async def write_dead_letter(
+    send: DeadLetterSend, letter: DeadLetter, headers: Headers | None = None
+) -> None:
+    """Send the dead letter (with headers when the sender takes them) and wait for the ack.
+
+    Raises DeadLetterWriteError. A body-only sender still works: it writes the JSON body alone.
+    """
+    key, value = letter.source_key, letter.model_dump_json().encode()
+    try:
+        if takes_headers(send):
+            await cast(HeaderedSend, send)(key, value, headers or dead_letter_headers(letter))
+        else:
+            await cast(Send, send)(key, value)
     except Exception as exc:
         raise DeadLetterWriteError(f"dead-letter write failed: {exc!r}") from exc
 

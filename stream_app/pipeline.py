@@ -19,7 +19,12 @@ from intercom_stream.signature import verify
 from schemas import Notification, headers
 from schemas.dead_letter import Stage
 from stream_app.catalog import canonical_topic
-from stream_app.dead_letters import Send, dead_letter, write_dead_letter
+from stream_app.dead_letters import (
+    DeadLetterSend,
+    dead_letter,
+    dead_letter_headers,
+    write_dead_letter,
+)
 from stream_app.dedup import Deduplicator
 from stream_app.errors import raise_if_platform
 from stream_app.metrics import WorkerMetrics
@@ -50,7 +55,7 @@ class Pipeline:
 
     router: Router
     sink: OutputSink
-    send_dead_letter: Send
+    send_dead_letter: DeadLetterSend
     metrics: WorkerMetrics
     secrets: tuple[bytes, ...] | None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -141,6 +146,6 @@ class Pipeline:
     ) -> None:
         """Write the record to the dead-letter topic (waiting for the ack) and count it."""
         letter = dead_letter(source, stage, reason, exc, attempts, int(self.clock() * 1000))
-        await write_dead_letter(self.send_dead_letter, letter)
+        await write_dead_letter(self.send_dead_letter, letter, dead_letter_headers(letter, exc))
         self.metrics.dead_lettered.labels(stage).inc()
         log.warning("record.dead_lettered", stage=stage, reason=reason, offset=source.offset)

@@ -11,7 +11,12 @@ from pydantic import ValidationError
 from intercom_stream.errors import AttemptsExhaustedError
 from schemas.commands import FORCE_HEADER, CreateDataEvent, parse_command
 from schemas.dead_letter import Stage
-from stream_app.dead_letters import Send, dead_letter, write_dead_letter
+from stream_app.dead_letters import (
+    DeadLetterSend,
+    dead_letter,
+    dead_letter_headers,
+    write_dead_letter,
+)
 from stream_app.source import Source
 from stream_app.writer.errors import OutageOutlastedError
 from stream_app.writer.ledger import Ledger
@@ -43,7 +48,7 @@ class CommandProcessor:
         self,
         sender: Sender,
         ledger: Ledger,
-        send_dead_letter: Send,
+        send_dead_letter: DeadLetterSend,
         metrics: WriterMetrics,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -109,7 +114,7 @@ class CommandProcessor:
     ) -> None:
         """Write the record to the dead-letter topic and count it."""
         letter = dead_letter(source, stage, reason, error, attempts, int(self._clock() * 1000))
-        await write_dead_letter(self._send_dead_letter, letter)
+        await write_dead_letter(self._send_dead_letter, letter, dead_letter_headers(letter, error))
         self._metrics.commands.labels("dead_lettered").inc()
         log.warning(
             "command.dead_lettered",

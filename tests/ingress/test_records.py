@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingress.envelope import Envelope
-from ingress.records import Record, decode, encode, notification_record
+from ingress.records import Record, dead_letter_record, decode, encode, notification_record
 from schemas import headers
 
 records = st.builds(
@@ -38,3 +38,11 @@ def test_notification_record_carries_the_ingress_headers() -> None:
         headers.SIGNATURE: b"sha1=ab",
         headers.INGRESS_INSTANCE: b"i-1",
     }
+
+
+def test_dead_letter_record_carries_the_spring_headers() -> None:
+    """An ingress dead letter names the exception class and its stage in headers."""
+    record = dead_letter_record("t.dlt", b"{}", ValueError("bad"), "sha1=ab", 1_700, "i-1")
+    found = dict(record.headers)
+    assert found["kafka_dlt-exception-fqcn"] == b"builtins.ValueError"
+    assert (found["x-stage"], found["x-attempts"]) == (b"ingress", b"1")
