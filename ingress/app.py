@@ -112,11 +112,16 @@ class Ingress:
         drainer = asyncio.create_task(draining.run())
         drainer.add_done_callback(_report_drainer_death)
         self._parts = (link, spool, draining, drainer)
-        self.intake = Intake(
-            self._secrets, ident, settings.ingress_max_body_bytes, settings.topic_notifications,
-            settings.topic_dead_letter, persistence, self.metrics, seams.clock,
-        )  # fmt: skip
+        self.intake = self._intake(ident, persistence)
         self.handle = HttpRouter(routes(self.intake), self.metrics, WEBHOOK_PATH)
+
+    def _intake(self, ident: str, persistence: Persistence) -> Intake:
+        """Return what the webhook needs: secrets, limits, topics, persistence and metrics."""
+        settings = self._settings
+        return Intake(
+            self._secrets, ident, settings.ingress_max_body_bytes, settings.topic_notifications,
+            settings.topic_dead_letter, persistence, self.metrics, self._seams.clock,
+        )  # fmt: skip
 
     async def stop(self) -> None:
         """Stop draining, flush the producer (bounded), mark what landed, close the spool."""

@@ -14,7 +14,7 @@ from aiohttp import hdrs, web
 from ingress import envelope
 from ingress.metrics import Metrics
 from ingress.persistence import Persistence
-from ingress.records import Record, dead_letter_record, notification_record
+from ingress.records import dead_letter_record, notification_record
 from intercom_stream import signature
 from intercom_stream.errors import PoisonMessageError, SignatureError
 
@@ -101,41 +101,36 @@ async def receive(intake: Intake, request: web.BaseRequest, ident: str) -> web.R
     try:
         parsed = envelope.parse(body)
     except PoisonMessageError as exc:
-        record = dead_letter_record(
-            intake.dead_letter_topic, body, exc, values[0], received_at_ms, intake.instance_id
-        )
-        return await _dead_letter(intake, ident, record, len(body))
+        return await _dead_letter(intake, ident, body, exc, values[0], received_at_ms)
     record = notification_record(
         intake.notifications_topic, parsed, body, values[0], received_at_ms, intake.instance_id
     )
     outcome = await intake.persistence.persist(record)
-    intake.metrics.outcomes.inc(outcome)
-    _log_accepted(intake.log, ident, parsed, outcome)
-    return web.Response(body=ACCEPTED, content_type="application/json")
+    return _accepted(intake, ident, parsed, outcome)
 
 
-async def _dead_letter(intake: Intake, ident: str, record: Record, size: int) -> web.Response:
-    """Make the dead letter durable and acknowledge, so Intercom does not resend it."""
+async def _dead_letter(
+    intake: Intake, ident: str, body: bytes, error: Exception, signed: str, received_at_ms: int
+) -> web.Response:
+    """Make a signed non-envelope's dead letter durable and acknowledge, so it is not resent."""
+    record = dead_letter_record(
+        intake.dead_letter_topic, body, error, signed, received_at_ms, intake.instance_id
+    )
     outcome = await intake.persistence.persist(record)
     intake.metrics.outcomes.inc("dead_lettered")
     log.warning(
-        "notification.dead_lettered",
-        request_id=ident,
-        reason="not an Intercom envelope",
-        bytes=size,
-        outcome=outcome,
-    )
+        "notification.dead_lettered", request_id=ident, reason="not an Intercom envelope",
+        bytes=len(body), outcome=outcome,
+    )  # fmt: skip
     return web.Response(body=DEAD_LETTERED, content_type="application/json")
 
 
-def _log_accepted(log: Any, ident: str, parsed: envelope.Envelope, outcome: str) -> None:
-    """Log the accepted notification: debug when produced, info when spooled or a ping."""
-    level = log.debug if outcome == "produced" and not parsed.is_ping else log.info
+def _accepted(intake: Intake, ident: str, parsed: envelope.Envelope, outcome: str) -> web.Response:
+    """Count and log the accepted notification (debug when produced, else info); answer 200."""
+    intake.metrics.outcomes.inc(outcome)
+    level = intake.log.debug if outcome == "produced" and not parsed.is_ping else intake.log.info
     level(
-        "notification.accepted",
-        request_id=ident,
-        notification_id=parsed.notification_id,
-        intercom_topic=parsed.topic,
-        key=parsed.key,
-        outcome=outcome,
-    )
+        "notification.accepted", request_id=ident, notification_id=parsed.notification_id,
+        intercom_topic=parsed.topic, key=parsed.key, outcome=outcome,
+    )  # fmt: skip
+    return web.Response(body=ACCEPTED, content_type="application/json")
