@@ -45,7 +45,7 @@ def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Set
             "ingress_spool_dir": str(tmp_path_factory.mktemp("spool")),
         }
         values.update(overrides)
-        return Settings(**values)  # type: ignore[arg-type]
+        return Settings(**values)
 
     return build
 

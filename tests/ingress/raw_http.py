@@ -34,8 +34,9 @@ class Disconnect:
     received: bytes
 
 
-async def connect(port: int) -> Connection:
-    """Open a TCP connection to the server on loopback."""
+async def connect(port: int | None) -> Connection:
+    """Open a TCP connection to the server on loopback (a test client's port, once started)."""
+    assert port is not None, "the test server has no port: it is not started"
     return await asyncio.open_connection(HOST, port)
 
 
@@ -82,7 +83,7 @@ async def close(writer: asyncio.StreamWriter) -> None:
 
 
 async def trickle(
-    port: int, start: bytes, line: bytes, interval: float, most: int = 60
+    port: int | None, start: bytes, line: bytes, interval: float, most: int = 60
 ) -> Disconnect:
     """Send `start`, then `line` every interval until the server closes; stop after `most` lines."""
     reader, writer = await connect(port)

@@ -39,6 +39,6 @@ class IngressTestServer(BaseTestServer):
 
 async def client_of(ingress: Ingress) -> TestClient:
     """Return a started test client of the ingress over loopback (the caller closes it)."""
-    client = TestClient(IngressTestServer(ingress))
+    client: TestClient[Any, Any] = TestClient(IngressTestServer(ingress))
     await client.start_server()
     return client

@@ -6,7 +6,7 @@ import asyncio
 
 from ingress.producer_link import ProducerLink
 from ingress.records import Record
-from tests.ingress.fakes import FakeProducers
+from tests.ingress.fakes import FakeProducer, FakeProducers
 
 
 async def test_link_retries_until_the_broker_answers_and_closes_failed_producers() -> None:
@@ -40,6 +40,7 @@ async def test_close_abandons_sends_the_broker_never_acknowledges() -> None:
     future = producer.send(Record("t", b"k", b"v", ()))
     await link.close(flush_seconds=0.05)
     assert future.exception() is not None
+    assert isinstance(producer, FakeProducer)
     assert producer.stopped
 
 

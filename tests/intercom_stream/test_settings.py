@@ -43,12 +43,12 @@ def test_environment_sets_values() -> None:
 def test_empty_secret_fails_closed(raw: str) -> None:
     """A missing or empty secret entry raises ConfigurationError."""
     with pytest.raises(ConfigurationError, match="INTERCOM_CLIENT_SECRET"):
-        Settings(intercom_client_secret=raw).client_secrets()  # type: ignore[arg-type]
+        Settings(intercom_client_secret=raw).client_secrets()
 
 
 def test_secrets_are_not_in_the_repr() -> None:
     """Secrets never appear when settings are printed or logged."""
-    settings = Settings(intercom_client_secret="topsecret", intercom_access_token="tok")  # type: ignore[arg-type]
+    settings = Settings(intercom_client_secret="topsecret", intercom_access_token="tok")
     assert "topsecret" not in repr(settings)
     assert "tok'" not in repr(settings)
 

@@ -149,6 +149,7 @@ async def test_a_cancelled_waiter_does_not_stop_its_group_from_settling(spool: S
     """A request cancelled while waiting for the fsync leaves the rest of its group settled."""
     _, cancelled = spool.append(b"gone")
     _, kept = spool.append(b"kept")
+    assert isinstance(cancelled, asyncio.Future)
     cancelled.cancel()
     await asyncio.wait_for(kept, timeout=5)
     assert await drain_all(spool) == [b"gone", b"kept"]
