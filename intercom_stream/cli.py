@@ -152,6 +152,9 @@ def parser() -> argparse.ArgumentParser:
     test.add_argument("--topic", default="conversation.user.created")
     test.add_argument("--unsigned", action="store_true", help="omit the signature (expect 401)")
     test.set_defaults(run=run_send_test_webhook)
+    from intercom_stream.ops.commands import register as register_ops
+
+    register_ops(sub)
     return root
 
 

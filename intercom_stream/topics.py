@@ -69,7 +69,35 @@ def changelog_specs(settings: Settings) -> list[TopicSpec]:
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     """Return every topic of the system, changelogs included, with its configs."""
-    return data_topic_specs(settings) + changelog_specs(settings)
+    return data_topic_specs(settings) + changelog_specs(settings) + ops_topic_specs(settings)
+
+
+def resolution_topic(settings: Settings) -> str:
+    """Return the compacted topic marking dead letters requeued or discarded (key: their id)."""
+    return f"{settings.topic_dead_letter}.resolutions"
+
+
+def replay_topic(settings: Settings) -> str:
+    """Return the topic replayed notifications go to: the worker's low-priority replay lane."""
+    return f"{settings.topic_notifications}.replay"
+
+
+def replay_audit_topic(settings: Settings) -> str:
+    """Return the topic of replay audit records (who, when, what, counts, outcome)."""
+    return f"{settings.topic_notifications}.replay-audit"
+
+
+def ops_topic_specs(settings: Settings) -> list[TopicSpec]:
+    """Return the operations topics: dead-letter resolutions, the replay lane and its audit."""
+    rf, isr = settings.topic_replication_factor, str(min(2, settings.topic_replication_factor))
+    kept = {"min.insync.replicas": isr, "retention.ms": str(365 * DAY_MS)}
+    replay = {"min.insync.replicas": isr, "retention.ms": str(7 * DAY_MS)}
+    replay["max.message.bytes"] = str(settings.ingress_max_body_bytes + 64 * 1024)
+    return [
+        TopicSpec(resolution_topic(settings), 1, rf, {**kept, "cleanup.policy": "compact"}),
+        TopicSpec(replay_topic(settings), settings.topic_partitions, rf, replay),
+        TopicSpec(replay_audit_topic(settings), 1, rf, kept),
+    ]
 
 
 def data_topic_specs(settings: Settings) -> list[TopicSpec]:

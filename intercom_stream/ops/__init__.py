@@ -1,0 +1,1 @@
+"""Operator tools: dead-letter inspection and requeue, replay, and their Kafka plumbing."""
