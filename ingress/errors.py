@@ -1,6 +1,8 @@
 """The ingress's own errors, below intercom_stream.errors.
 
 IntercomStreamError
+├── ReadTimeoutError              a request's body did not arrive within the read timeout (also a
+│                                 TimeoutError, so aiohttp's lingering read stops on it quietly)
 └── ProcessingError
     ├── PoisonMessageError
     │   └── RecordRefusedError    Kafka refuses this record for good (too large, invalid)
@@ -10,16 +12,13 @@ IntercomStreamError
         └── DeliveryError         Kafka did not acknowledge a record; spool it and retry
             ├── DeliveryTimeoutError not within the produce timeout; the send goes on
             └── ProducerFailedError the producer can never send again: replace it
-
-ReadTimeoutError (a TimeoutError, so aiohttp's lingering read stops on it quietly): a request's
-body did not arrive within the read timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from intercom_stream.errors import PoisonMessageError, TransientError
+from intercom_stream.errors import IntercomStreamError, PoisonMessageError, TransientError
 
 
 class SpoolUnavailableError(TransientError):
@@ -35,13 +34,10 @@ class DeliveryError(TransientError):
 
 
 class DeliveryTimeoutError(DeliveryError):
-    """Kafka did not acknowledge within the produce timeout; the send itself goes on.
-
-    `late` resolves with the send's eventual outcome, so that the spooled copy is not sent twice.
-    """
+    """Kafka did not acknowledge within the produce timeout; the send itself goes on."""
 
     def __init__(self, late: asyncio.Future[None]) -> None:
-        """Carry the future of the send's eventual outcome."""
+        """Carry `late`, the send's eventual outcome, so the spooled copy is not sent twice."""
         super().__init__("Kafka did not acknowledge within the produce timeout")
         self.late = late
 
@@ -54,5 +50,5 @@ class RecordRefusedError(PoisonMessageError):
     """Kafka refuses this record whatever the retry: too large or invalid."""
 
 
-class ReadTimeoutError(TimeoutError):
+class ReadTimeoutError(IntercomStreamError, TimeoutError):
     """A request's body did not arrive within the read timeout; the answer is a 408."""

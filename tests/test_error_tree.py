@@ -33,7 +33,12 @@ from stream_app.errors import (
 from stream_app.writer import errors as writer_errors
 from stream_app.writer.client import transport_error
 
-ERROR_MODULES = ("intercom_stream.errors", "stream_app.errors", "stream_app.writer.errors")
+ERROR_MODULES = (
+    "intercom_stream.errors",
+    "stream_app.errors",
+    "stream_app.writer.errors",
+    "ingress.errors",
+)
 
 
 def errors_of(module: ModuleType) -> list[type[BaseException]]:
