@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from ingress.app import WEBHOOK_PATH, Ingress, Seams
 from ingress.persistence import Persistence
 from intercom_stream import samples
-from intercom_stream.settings import Settings
+from intercom_stream.settings import Settings, namespaced_topics
 from intercom_stream.topics import ensure_topics
 from schemas import headers
 from tests.ingress.conftest import signed
@@ -49,9 +49,7 @@ def outage_settings(
     """Settings pointing at the second broker, with this test's topics and spool."""
     return make_settings(
         kafka_bootstrap_servers=broker.address,
-        topic_notifications=f"t-{unique}.notifications",
-        topic_commands=f"t-{unique}.commands",
-        topic_dead_letter=f"t-{unique}.dead-letter",
+        **namespaced_topics(f"t-{unique}"),
         topic_partitions=2,
         ingress_spool_dir=str(tmp_path / "spool"),
         ingress_port=free_port(),
