@@ -1,10 +1,4 @@
-"""Commands on the command topic: what other services ask the writer to do in Intercom.
-
-Every command is one JSON object with a `kind` discriminator, a producer-chosen `command_id`
-(the idempotency key), the producing `source`, its creation time `issued_at_ms` and a `force`
-flag; the rest depends on the kind. The Kafka key is `contact_key()`, so every command about
-one contact lands on one partition, in order.
-"""
+"""The data-event command: `data_event.create`, one `POST /events` that Intercom deduplicates."""
 
 from __future__ import annotations
 
@@ -18,16 +12,13 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StrictStr,
-    TypeAdapter,
     field_validator,
     model_validator,
 )
 
+from schemas.commands.base import MAX_UNIX_SECONDS, CommandBase, UnixSeconds
+
 MAX_METADATA_KEYS = 10
-MAX_UNIX_SECONDS = 9_999_999_999  # anything larger is milliseconds sent by mistake
-FORCE_HEADER = "command-force"
-COMMAND_ID_RECORD_HEADER = "command-id"  # on the Kafka record
-COMMAND_KIND_HEADER = "command-kind"
 IRREGULAR_PAST_WORDS = (
     "bought brought built caught chose did drew drove found forgot gave got had heard held kept "
     "knew left lost made met paid put quit read ran said saw sent set shared shut sold spent "
@@ -35,8 +26,6 @@ IRREGULAR_PAST_WORDS = (
 )
 IRREGULAR_PAST = frozenset(IRREGULAR_PAST_WORDS.split())
 VERB_NOUN = re.compile(r"^(?P<verb>[a-z]+)[-_ ][a-z0-9][a-z0-9 _-]*$")
-
-UnixSeconds = Annotated[StrictInt, Field(gt=0, le=MAX_UNIX_SECONDS)]
 
 
 class RichLink(BaseModel):
@@ -122,27 +111,16 @@ class DataEvent(BaseModel):
         return [f"event_name {self.event_name!r} is not a past-tense verb-noun like placed-order"]
 
 
-class CommandBase(BaseModel):
-    """Fields every command carries."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    command_id: Annotated[StrictStr, Field(min_length=1, max_length=200)]
-    source: Annotated[StrictStr, Field(min_length=1, max_length=100)]
-    issued_at_ms: Annotated[StrictInt, Field(gt=0)]
-    force: bool = False
-
-
 class CreateDataEvent(CommandBase):
     """Submit a data event for a contact (`POST /events`)."""
 
     kind: Literal["data_event.create"] = "data_event.create"
     event: DataEvent
 
-    def contact_key(self) -> str:
-        """Return the Kafka key: the contact identifier as `field:value`."""
+    def key(self) -> str:
+        """Return the contact key `field:value`; `user_id` is keyed as `external_id`."""
         name, value = self.event.identifier()
-        return f"{name}:{value}"
+        return f"{'external_id' if name == 'user_id' else name}:{value}"
 
     def request(self) -> tuple[str, str, dict[str, Any]]:
         """Return the HTTP method, path and JSON body of the Intercom call."""
@@ -151,26 +129,3 @@ class CreateDataEvent(CommandBase):
     def style_warnings(self) -> list[str]:
         """Return advice about the command that does not invalidate it."""
         return self.event.style_warnings()
-
-
-Command = Annotated[CreateDataEvent, Field(discriminator="kind")]
-COMMAND_ADAPTER: TypeAdapter[CreateDataEvent] = TypeAdapter(Command)
-
-
-def parse_command(raw: bytes) -> CreateDataEvent:
-    """Validate the JSON bytes of a command, raising pydantic.ValidationError."""
-    return COMMAND_ADAPTER.validate_json(raw)
-
-
-def command_bytes(command: CreateDataEvent) -> bytes:
-    """Return the JSON bytes a producer writes as the record value."""
-    return COMMAND_ADAPTER.dump_json(command, exclude_none=True)
-
-
-def command_record(command: CreateDataEvent) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-    """Return the (key, value, headers) of the Kafka record carrying the command."""
-    headers = [
-        (COMMAND_ID_RECORD_HEADER, command.command_id.encode()),
-        (COMMAND_KIND_HEADER, command.kind.encode()),
-    ]
-    return command.contact_key().encode(), command_bytes(command), headers
