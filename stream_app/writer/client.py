@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -25,14 +25,16 @@ from stream_app.writer.errors import (
 log = structlog.get_logger("stream_app.writer.client")
 COMMAND_ID_HTTP_HEADER = "X-Command-Id"  # on every call to Intercom
 MAX_CONNECTIONS = 100
+BODY_METHODS = ("POST", "PUT")
 
 
 @dataclass(frozen=True)
 class Accepted:
-    """A successful answer: its status and rate headers."""
+    """A successful answer: its status, rate headers and JSON body (empty when there is none)."""
 
     status: int
     rate: RateHeaders
+    body: dict[str, Any] = field(default_factory=dict)
 
 
 def rate_headers(headers: Any) -> RateHeaders:
@@ -57,6 +59,15 @@ def transport_error(call: str, exc: TimeoutError | aiohttp.ClientError) -> Trans
     if isinstance(exc, TimeoutError):  # aiohttp's ServerTimeoutError is a TimeoutError too
         return RequestTimeoutError(f"{call} timed out")
     return ConnectionFailedError(f"{call} failed: {exc!r}")
+
+
+def success_body(raw: bytes) -> dict[str, Any]:
+    """Return a 2xx answer's JSON object, or an empty dict when it has none."""
+    try:
+        body = orjson.loads(raw) if raw.strip() else None
+    except orjson.JSONDecodeError:
+        body = None
+    return body if isinstance(body, dict) else {}
 
 
 def error_body(raw: bytes) -> dict[str, Any]:
@@ -153,7 +164,7 @@ class IntercomClient:
             async with self._session.request(
                 method,
                 self._base + path,
-                data=orjson.dumps(body),
+                data=orjson.dumps(body) if method in BODY_METHODS else None,
                 headers={COMMAND_ID_HTTP_HEADER: command_id},
             ) as response:
                 raw = await response.read()
@@ -165,7 +176,7 @@ class IntercomClient:
         """Return Accepted for 2xx, else build, log and raise the error."""
         rate = rate_headers(headers)
         if 200 <= status < 300:
-            return Accepted(status, rate)
+            return Accepted(status, rate, success_body(raw))
         error: IntercomResponseError = error_for_status(status, error_body(raw), rate)
         log.warning(
             "intercom.error_response",

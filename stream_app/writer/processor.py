@@ -1,15 +1,16 @@
-"""Turns one command record into at most one accepted Intercom call, or a dead letter."""
+"""Turns one command record into its accepted Intercom calls (recorded once), or a dead letter."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
+from typing import Any
 
 import structlog
 from pydantic import ValidationError
 
 from intercom_stream.errors import AttemptsExhaustedError
-from schemas.commands import FORCE_HEADER, CreateDataEvent, parse_command
+from schemas.commands import FORCE_HEADER, AnyCommand, parse_command
 from schemas.dead_letter import Stage
 from stream_app.dead_letters import (
     DeadLetterSend,
@@ -18,7 +19,9 @@ from stream_app.dead_letters import (
     write_dead_letter,
 )
 from stream_app.source import Source
+from stream_app.writer.cache import Caches
 from stream_app.writer.errors import OutageOutlastedError
+from stream_app.writer.executor import Executor
 from stream_app.writer.ledger import Ledger
 from stream_app.writer.metrics import WriterMetrics
 from stream_app.writer.sender import Sender
@@ -27,7 +30,7 @@ log = structlog.get_logger("stream_app.writer.processor")
 TRUE_VALUES = (b"1", b"true", b"yes")
 
 
-def parse(source: Source) -> CreateDataEvent | ValidationError:
+def parse(source: Source) -> AnyCommand | ValidationError:
     """Return the validated command, or the validation error."""
     try:
         return parse_command(source.value)
@@ -35,7 +38,7 @@ def parse(source: Source) -> CreateDataEvent | ValidationError:
         return exc
 
 
-def forced(source: Source, command: CreateDataEvent) -> bool:
+def forced(source: Source, command: AnyCommand) -> bool:
     """Whether the command must be sent even if the ledger has it."""
     flag = (source.header(FORCE_HEADER) or b"").strip().lower()
     return command.force or flag in TRUE_VALUES
@@ -51,9 +54,11 @@ class CommandProcessor:
         send_dead_letter: DeadLetterSend,
         metrics: WriterMetrics,
         clock: Callable[[], float] = time.time,
+        caches: Caches | None = None,
+        progress: MutableMapping[str, Any] | None = None,
     ) -> None:
         """Keep the collaborators; the ledger holds the ids Intercom accepted."""
-        self._sender = sender
+        self._executor = Executor(sender, caches or Caches(), {} if progress is None else progress)
         self._ledger = ledger
         self._send_dead_letter = send_dead_letter
         self._metrics = metrics
@@ -64,17 +69,18 @@ class CommandProcessor:
         reason = f"invalid command: {error.error_count()} validation error(s)"
         await self._dead_letter(source, "validate", reason, error, 0)
 
-    async def process(self, source: Source, command: CreateDataEvent) -> None:
+    async def process(self, source: Source, command: AnyCommand) -> None:
         """Send a valid command once; only DeadLetterWriteError (and cancellation) escape."""
         self._tidy(source.partition)
-        if command.command_id in self._ledger and not forced(source, command):
+        force = forced(source, command)
+        if command.command_id in self._ledger and not force:
             self._metrics.commands.labels("duplicate").inc()
             log.info("command.duplicate", command_id=command.command_id, offset=source.offset)
             return
         for warning in command.style_warnings():
             log.warning("command.style", command_id=command.command_id, advice=warning)
         try:
-            attempts = await self._sender.send(command)
+            attempts = await self._executor.run(command, force)
         except AttemptsExhaustedError as failed:
             reason = f"Intercom refused {command.kind}: {failed.error}"
             if isinstance(failed, OutageOutlastedError):
@@ -86,7 +92,7 @@ class CommandProcessor:
             return
         self._accepted(source, command, attempts)
 
-    def _accepted(self, source: Source, command: CreateDataEvent, attempts: int) -> None:
+    def _accepted(self, source: Source, command: AnyCommand, attempts: int) -> None:
         """Record the success in the ledger and the metrics."""
         now = self._clock()
         try:

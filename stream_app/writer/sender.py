@@ -1,4 +1,4 @@
-"""Delivers one command to Intercom: paced, retried by the error's class, held while unhealthy."""
+"""Makes one call to Intercom: paced, retried by the error's class, held while unhealthy."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from stream_app.writer.errors import (
     IntercomResponseError,
     OutageOutlastedError,
     RateLimitedError,
+    RequestTimeoutError,
     WriterError,
 )
 from stream_app.writer.health import Health
@@ -26,6 +27,30 @@ from stream_app.writer.metrics import WriterMetrics
 
 log = structlog.get_logger("stream_app.writer.sender")
 BACKOFF_BASE_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Request:
+    """One call to Intercom on behalf of a command; `idempotent` says a repeat is harmless."""
+
+    method: str
+    path: str
+    body: dict[str, Any]
+    command_id: str
+    idempotent: bool = True
+
+    @classmethod
+    def of(cls, command: CreateDataEvent) -> Request:
+        """Return the single call of a data-event command (Intercom deduplicates it)."""
+        return cls(*command.request(), command.command_id)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An accepted call: how many attempts it took and Intercom's JSON body."""
+
+    attempts: int
+    body: dict[str, Any]
 
 
 class Caller(Protocol):
@@ -88,33 +113,35 @@ class Sender:
         self._clock = clock
 
     async def send(self, command: CreateDataEvent) -> int:
-        """Send the command until accepted and return the attempts; raise AttemptsExhaustedError."""
+        """Send a data-event command until accepted and return the attempts."""
+        return (await self.call(Request.of(command))).attempts
+
+    async def call(self, request: Request) -> Answer:
+        """Make the call until accepted and return the answer; raise AttemptsExhaustedError."""
         failures = Failures()
         while True:
-            error = await self._turn(command)
-            if error is None:
-                return failures.count + 1
-            failures = await self._after_failure(command, error, failures)
+            outcome = await self._turn(request)
+            if isinstance(outcome, Accepted):
+                return Answer(failures.count + 1, outcome.body)
+            failures = await self._after_failure(request, outcome, failures)
 
-    async def _turn(self, command: CreateDataEvent) -> WriterError | None:
-        """Make one call, as the probe while the writer is unhealthy; return its error, if any."""
+    async def _turn(self, request: Request) -> Accepted | WriterError:
+        """Make one call, as the probe while the writer is unhealthy; return answer or error."""
         probe = await self._health.admit()
-        error: WriterError | None = None
         try:
-            await self._call(command, probe)
+            return await self._call(request, probe)
         except WriterError as exc:
-            error = exc
+            return exc
         finally:
             if probe:
                 self._health.end_probe()
-        return error
 
-    async def _call(self, command: CreateDataEvent, probe: bool) -> None:
+    async def _call(self, request: Request, probe: bool) -> Accepted:
         """Make one paced call and feed its outcome to the limiter, the metrics and the health."""
         await self._limiter.acquire()
-        method, path, body = command.request()
+        method, path, body = request.method, request.path, request.body
         try:
-            accepted = await self._caller.call(method, path, body, command.command_id)
+            accepted = await self._caller.call(method, path, body, request.command_id)
         except WriterError as exc:
             self._limiter.observe(exc.rate if isinstance(exc, IntercomResponseError) else None)
             self._metrics.calls.labels(type(exc).__name__).inc()
@@ -128,39 +155,40 @@ class Sender:
         if accepted.rate.remaining is not None:
             self._metrics.remaining.set(accepted.rate.remaining)
         self._health.observe(None, probe)
+        return accepted
 
     async def _after_failure(
-        self, command: CreateDataEvent, exc: WriterError, failures: Failures
+        self, request: Request, exc: WriterError, failures: Failures
     ) -> Failures:
         """Wait as the error demands or raise AttemptsExhaustedError; return the failures."""
         if isinstance(exc, RateLimitedError):
             pause = self._limiter.block_until(exc.retry_after)
-            log.warning("intercom.rate_limited", command_id=command.command_id, pause=pause)
+            log.warning("intercom.rate_limited", command_id=request.command_id, pause=pause)
             return failures
+        if not request.idempotent and isinstance(exc, RequestTimeoutError):
+            raise AttemptsExhaustedError(exc, failures.count + 1) from exc  # may have landed
         if self._health.holding():
             return Failures()  # held by the circuit or the auth halt: it starts afresh later
         failures.add(self._clock())
         if not exc.retriable:
             raise AttemptsExhaustedError(exc, failures.count) from exc
         if failures.count >= self._backoff.max_attempts:
-            return self._exhausted(command, exc, failures)
+            return self._exhausted(request, exc, failures)
         delay = self._backoff.delay(failures.count)
         log.info(
-            "intercom.retry", command_id=command.command_id, attempt=failures.count, delay=delay
+            "intercom.retry", command_id=request.command_id, attempt=failures.count, delay=delay
         )
         await self._sleep(delay)
         return failures
 
-    def _exhausted(
-        self, command: CreateDataEvent, exc: WriterError, failures: Failures
-    ) -> Failures:
+    def _exhausted(self, request: Request, exc: WriterError, failures: Failures) -> Failures:
         """Dead-letter a command failing on its own; open the circuit if nothing else succeeds."""
         if not self._health.blames(failures.first):
-            log.warning("intercom.outage_suspected", command_id=command.command_id, error=str(exc))
+            log.warning("intercom.outage_suspected", command_id=request.command_id, error=str(exc))
             self._health.open(exc)
             return Failures()
         if self._health.expired:
             self._metrics.outage_gave_up.inc()
-            log.error("intercom.outage_gave_up", command_id=command.command_id, error=str(exc))
+            log.error("intercom.outage_gave_up", command_id=request.command_id, error=str(exc))
             raise OutageOutlastedError(exc, failures.count) from exc
         raise AttemptsExhaustedError(exc, failures.count) from exc

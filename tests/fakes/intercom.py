@@ -26,6 +26,7 @@ import orjson
 from aiohttp import web
 
 from stream_app.writer.client import COMMAND_ID_HTTP_HEADER
+from tests.fakes.intercom_routes import Resources
 
 WINDOW_SECONDS = 10
 DEFAULT_TOKEN = "fake-intercom-token"
@@ -89,6 +90,8 @@ class FakeIntercom:
         self.app.router.add_post("/events", self._events)
         self.app.router.add_get("/_fake/calls", self._calls_page)
         self.app.router.add_get("/_fake/stats", self._stats_page)
+        self.resources = Resources(clock)  # every other endpoint: tests/fakes/intercom_routes.py
+        self.app.router.add_route("*", "/{path:.*}", self._events)
 
     def accepted(self) -> Counter[str]:
         """Return how often each command id was accepted (202)."""
@@ -189,7 +192,14 @@ class FakeIntercom:
         if self.faults.server_errors > 0:
             self.faults.server_errors -= 1
             return 500, error_list("server_error", "Server Error"), headers
-        return (*self._event_outcome(raw), headers)
+        return (*self._outcome(request, raw), headers)
+
+    def _outcome(self, request: web.Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        """Answer a data event here, and every other endpoint from the resources."""
+        if request.path == "/events":
+            return self._event_outcome(raw)
+        command_id = request.headers.get(COMMAND_ID_HTTP_HEADER)
+        return self.resources.answer(request.method, request.path, request.query, raw, command_id)
 
     def _event_outcome(self, raw: bytes) -> tuple[int, dict[str, Any]]:
         """Validate a data event body like Intercom: 400 invalid, 404 unknown user, else 202."""
