@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from stream_app.ports import Table
 
 
 class Deduplicator:
@@ -17,7 +19,7 @@ class Deduplicator:
 
     def __init__(
         self,
-        table: MutableMapping[str, Any],
+        table: Table,
         ttl_seconds: float,
         clock: Callable[[], float] = time.time,
     ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from schemas.commands import command_record
@@ -15,10 +15,8 @@ from stream_app.outputs import (
     Output,
     SendCommand,
 )
+from stream_app.ports import Flush, Publish, Table, nothing_to_flush
 from stream_app.projections import merge_contact, merge_conversation, merge_tag
-
-# Sends one record (key, value, headers) and returns its ack future without waiting for it.
-Publish = Callable[[bytes, bytes, list[tuple[str, bytes]]], Awaitable[Any]]
 
 
 class OutputSink:
@@ -28,17 +26,23 @@ class OutputSink:
         self,
         commands: Publish,
         events: dict[str, Publish],
-        conversations: MutableMapping[str, Any],
-        contacts: MutableMapping[str, Any],
+        conversations: Table,
+        contacts: Table,
+        flush: Flush = nothing_to_flush,
     ) -> None:
-        """Keep the publishers per destination and the two projection tables."""
+        """Keep the publishers per destination, the projection tables and their flush."""
         self._commands = commands
         self._events = events
         self._conversations = conversations
         self._contacts = contacts
+        self._flush = flush
 
     async def publish(self, outputs: Sequence[Output]) -> list[Any]:
-        """Send or apply every output; return the acknowledgement futures of the sends."""
+        """Send or apply every output; return the acknowledgement futures of every record.
+
+        The projections' changelog records count too: the notification is marked done only
+        once its table changes are on Kafka as well.
+        """
         acks = []
         for output in outputs:
             if isinstance(output, SendCommand):
@@ -48,6 +52,7 @@ class OutputSink:
                 acks.append(await self._events[output.stream](output.key.encode(), value, []))
             else:
                 self.apply(output)
+        acks.extend(await self._flush())
         return acks
 
     def apply(self, change: ConversationUpdate | ContactUpdate | ContactTagChange) -> None:

@@ -12,7 +12,9 @@ from prometheus_client import generate_latest
 
 from intercom_stream.settings import Settings
 from stream_app.dead_letters import DeadLetterSend, stop_consuming
-from stream_app.faust_seams import TopicGate
+from stream_app.faust.declare import ledger_table, raw_topic
+from stream_app.faust.gate import TopicGate
+from stream_app.faust.runtime import assigned_partitions, flow_active
 from stream_app.source import Source
 from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
 from stream_app.writer.client import Connection, IntercomClient
@@ -39,11 +41,7 @@ class Writer:
 
     def partitions(self, app: faust.App) -> int:
         """Return how many command partitions this instance is assigned (-1: unknown yet)."""
-        try:
-            assigned = app.consumer.assignment()
-        except Exception:  # noqa: BLE001 - not started or rebalancing: keep the last share
-            return -1
-        return sum(1 for tp in assigned if tp.topic == self.settings.topic_commands)
+        return assigned_partitions(app, self.settings.topic_commands)
 
     def refresh_share(self, app: faust.App) -> None:
         """Adjust the limiter to the current partition assignment."""
@@ -81,26 +79,19 @@ async def watch_revocations(app: faust.App, inflight: Inflight) -> None:
     """Drop unacknowledged jobs when a rebalance suspends the stream, so it need not drain."""
     while True:
         await asyncio.sleep(REVOKE_POLL_SECONDS)
-        if not app.flow_control.is_active() and len(inflight):
+        if not flow_active(app) and len(inflight):
             log.info("writer.rebalance", dropped=inflight.drop_all())
 
 
 def register_writer(app: faust.App, settings: Settings, send_dead_letter: DeadLetterSend) -> None:
     """Register the command agent, the ledger table and /writer/{metrics,health} on the app."""
     writer = build_writer(settings)
-    commands = app.topic(
-        settings.topic_commands,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=settings.topic_partitions,
-    )
-    table: Any = app.Table(
+    commands = raw_topic(app, settings.topic_commands, settings.topic_partitions)
+    table = ledger_table(
+        app,
         "writer-ledger",
-        default=None,
-        partitions=settings.topic_partitions,
-        help="Command ids Intercom accepted: [accept time in ms, partition].",
+        settings.topic_partitions,
+        "Command ids Intercom accepted: [accept time in ms, partition].",
     )
     ledger = Ledger(
         table, settings.writer_ledger_ttl_seconds, on_scan=writer.metrics.ledger_size.set
@@ -151,6 +142,7 @@ async def submit(inflight: Inflight, processor: CommandProcessor, event: Any) ->
 
 def register_pages(app: faust.App, writer: Writer) -> None:
     """Expose the writer's metrics and health on the worker's web server."""
+    writer.metrics.watch(app, writer.limiter)
 
     @app.page("/writer/metrics")
     async def metrics_page(view: Any, request: Any) -> Any:

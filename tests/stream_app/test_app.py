@@ -1,48 +1,82 @@
-"""A failed or cancelled output send stops the worker; a written one does not."""
+"""The notification actor (the agent's body) fed with plain events, without faust."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import NoReturn
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from stream_app import app
+from stream_app.app import NotificationActor
+from stream_app.continuity import Continuity
+from stream_app.source import Source
 
 
-class Stopped(Exception):
-    """Raised instead of exiting the test process."""
+class Reader:
+    """Says every partition resumes at offset 0 and has nothing to read again."""
+
+    async def start_offset(self, topic: str, partition: int) -> int:
+        """Resume at 0."""
+        return 0
+
+    async def read(self, topic: str, partition: int, start: int, end: int) -> list[Source]:
+        """Nothing was skipped."""
+        return []
 
 
-def fake_stop(exc: BaseException) -> NoReturn:
-    """Stand in for os._exit so the test can observe the decision."""
-    raise Stopped(repr(exc))
+class Steps:
+    """Records what the actor did, in order: gate, handle, flush."""
+
+    def __init__(self, failing: set[int] | None = None) -> None:
+        """Fail handling the offsets in `failing`."""
+        self.done: list[str] = []
+        self.failing = failing or set()
+
+    async def wait(self) -> None:
+        """The gate: always open."""
+        self.done.append("gate")
+
+    async def handle(self, source: Source, dedup: Any) -> None:
+        """The pipeline's handle."""
+        if source.offset in self.failing:
+            raise ConnectionError(f"kafka lost at {source.offset}")
+        self.done.append(f"handle {source.offset}")
+
+    async def flush(self) -> list[Any]:
+        """The changelog flush."""
+        self.done.append("flush")
+        return []
 
 
-@pytest.fixture(autouse=True)
-def no_exit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Replace the process exit with an exception for every test here."""
-    monkeypatch.setattr(app, "stop_consuming", fake_stop)
+async def events(count: int) -> AsyncIterator[Any]:
+    """Yield faust-shaped events of partition 0 at offsets 0..count-1."""
+    for offset in range(count):
+        message = SimpleNamespace(
+            topic="n", partition=0, offset=offset, key=b"k", value=b"{}", headers=[], timestamp=1
+        )
+        yield SimpleNamespace(message=message)
 
 
-async def test_an_acknowledged_send_lets_the_worker_go_on() -> None:
-    """A send that Kafka acknowledged changes nothing."""
-    ack: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    ack.set_result(1)
-    app.stop_if_failed(ack)
+def actor(steps: Steps) -> NotificationActor:
+    """Return an actor whose pipeline, gate and flush are the steps recorder."""
+    pipeline: Any = steps
+    return NotificationActor(pipeline, Any, Continuity(Reader()), steps, steps.flush)
 
 
-async def test_a_failed_send_stops_the_worker() -> None:
-    """A send that failed stops consuming, with the error."""
-    ack: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    ack.set_exception(ConnectionError("broker gone"))
-    with pytest.raises(Stopped, match="broker gone"):
-        app.stop_if_failed(ack)
+async def test_each_record_is_gated_handled_then_its_changes_flushed() -> None:
+    """Records are handled in order, each followed by its flush before the next one."""
+    steps = Steps()
+    await actor(steps).run(events(2))
+    assert steps.done == ["gate", "handle 0", "flush", "gate", "handle 1", "flush"]
 
 
-async def test_a_cancelled_send_stops_the_worker() -> None:
-    """A send that was cancelled was not written either."""
-    ack: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    ack.cancel()
-    with pytest.raises(Stopped, match="cancelled"):
-        app.stop_if_failed(ack)
+async def test_an_escaping_error_stops_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error the pipeline raises (the platform's) stops consuming, with no flush after it."""
+    stops: list[str] = []
+    monkeypatch.setattr(app, "stop_consuming", lambda exc: stops.append(repr(exc)))
+    steps = Steps(failing={1})
+    await actor(steps).run(events(2))
+    assert stops == ["ConnectionError('kafka lost at 1')"]
+    assert steps.done == ["gate", "handle 0", "flush", "gate"]

@@ -1,4 +1,4 @@
-"""The readiness gate, and one test per assumption stream_app.faust_seams makes about faust."""
+"""The readiness gate (stream_app.faust.gate), and the faust internals it relies on."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from aiokafka.client import AIOKafkaClient
 from faust.exceptions import PartitionsMismatch
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer
 
-from stream_app import faust_seams
 from stream_app.errors import TopicsNotReadyError
-from stream_app.faust_seams import TopicGate, unready, wait_for_partitions
+from stream_app.faust import gate
+from stream_app.faust.gate import TopicGate, unready, wait_for_partitions
 
 
 class Client:
@@ -67,7 +67,7 @@ def app_with(counts: dict[str, int | None], *steps: dict[str, int | None]) -> An
 @pytest.fixture(autouse=True)
 def no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
     """Poll without pausing (the fake metadata changes on refresh, not with time)."""
-    monkeypatch.setattr(faust_seams, "METADATA_POLL_SECONDS", 0)
+    monkeypatch.setattr(gate, "METADATA_POLL_SECONDS", 0)
 
 
 async def test_ready_topics_pass_without_a_refresh() -> None:

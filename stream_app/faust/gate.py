@@ -1,8 +1,7 @@
-"""The places where this project reaches into faust's and aiokafka's internals, in one file.
+"""The readiness gate: hold an actor's first record until its topics show in the metadata.
 
-Each function names the private attribute it relies on; tests/stream_app/test_faust_seams.py
-checks every such assumption against the installed faust, so an upgrade that breaks one fails
-a test instead of a worker.
+`refresh_metadata` reaches into faust's consumer thread and aiokafka's client (private
+attributes, checked by tests/stream_app/test_faust_seams.py).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import structlog
 
 from stream_app.errors import TopicsNotReadyError
 
-log = structlog.get_logger("stream_app.faust_seams")
+log = structlog.get_logger("stream_app.faust.gate")
 METADATA_POLL_SECONDS = 0.5
 
 

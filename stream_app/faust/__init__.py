@@ -1,0 +1,13 @@
+"""Every place where this project touches faust, in one package: audit it on a faust upgrade.
+
+- `declare`: the App's settings, raw-bytes topics and JSON tables.
+- `produce`: records sent with the app's producer, not `Topic.send` (whose start-producer
+  wrapper yields to the loop three times a record); a failed send stops the worker.
+- `tables`: table writes straight to the store, their changelog records sent with the same
+  producer on the source event's partition, in the bytes faust's recovery reads back.
+- `gate`: an actor's first record waits until its topics show in the consumer's metadata.
+- `runtime`: uvloop, the consumer's assignment and its flow control.
+
+tests/stream_app/test_faust_*.py check each assumption against the installed faust, and
+pyproject.toml pins faust-streaming to the versions tested.
+"""

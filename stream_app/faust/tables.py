@@ -1,0 +1,112 @@
+"""Table writes straight to the store, their changelog records sent with the app's producer.
+
+faust's `table[key] = value` queues the changelog record in its ProducerBuffer, which sends it
+through `Topic.send` (three loop yields a record) and only logs a failed send, while the commit
+goes ahead. Here a write puts the value in the store (`table.data`) and queues the record in a
+`ChangelogWriter`; the actor flushes it with `app.producer.send` before the event is
+acknowledged. The record carries the bytes faust's recovery writes back verbatim (the table's
+key and value serializers) on the source event's partition (`partition_for_key`), and its
+acknowledgement sets the store's persisted offset as faust's `_on_changelog_sent` does; a failed
+send stops the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import faust
+
+from stream_app.faust.produce import stop_if_failed
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One changelog record waiting to be sent."""
+
+    topic: str
+    key: bytes
+    value: bytes | None
+    partition: int
+    store: Any
+
+
+@dataclass
+class ChangelogWriter:
+    """Queues the changelog records of direct writes and sends them with the app's producer."""
+
+    app: faust.App
+    _pending: list[Pending] = field(default_factory=list)
+
+    def queue(self, record: Pending) -> None:
+        """Hold a record until the next flush."""
+        self._pending.append(record)
+
+    async def flush(self) -> list[asyncio.Future[Any]]:
+        """Send every queued record; return their acknowledgement futures."""
+        pending, self._pending = self._pending, []
+        acks = []
+        for record in pending:
+            ack: Any = await self.app.producer.send(
+                record.topic, record.key, record.value, record.partition, None, None
+            )
+            ack.add_done_callback(partial(persisted, record.store))
+            acks.append(ack)
+        return acks
+
+
+def persisted(store: Any, ack: asyncio.Future[Any]) -> None:
+    """Stop if the record failed; else record its offset as the partition's persisted one."""
+    stop_if_failed(ack)
+    written = ack.result()
+    store.set_persisted_offset(written.topic_partition, written.offset)
+
+
+class DirectTable:
+    """A faust table read from its store and written through a ChangelogWriter."""
+
+    def __init__(self, table: Any, changelog: ChangelogWriter) -> None:
+        """Wrap the table; its writes' changelog records go to `changelog`."""
+        self.table = table
+        self._changelog = changelog
+        self._serializers = table.app.serializers
+
+    @property
+    def name(self) -> str:
+        """The table's name."""
+        return str(self.table.name)
+
+    def get(self, key: str) -> Any:
+        """Return the stored value, or None."""
+        return self.table.data.get(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        """Store the value and queue its changelog record on the current event's partition."""
+        table = self.table
+        partition = table.partition_for_key(key)  # also checks the changelog's partition count
+        store = table.data
+        store[key] = value
+        self._changelog.queue(
+            Pending(
+                table.changelog_topic_name,
+                self.key_bytes(key),
+                self.value_bytes(value),
+                partition,
+                store,
+            )
+        )
+
+    def key_bytes(self, key: str) -> bytes:
+        """Return the key as faust writes it to the store and the changelog."""
+        table = self.table
+        found = self._serializers.dumps_key(table.key_type, key, serializer=table.key_serializer)
+        return bytes(found)
+
+    def value_bytes(self, value: Any) -> bytes | None:
+        """Return the value as faust writes it to the store and the changelog."""
+        table = self.table
+        return self._serializers.dumps_value(  # type: ignore[no-any-return]
+            table.value_type, value, serializer=table.value_serializer
+        )

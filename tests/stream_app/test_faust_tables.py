@@ -1,0 +1,122 @@
+"""Direct table writes: the store, the changelog record faust's recovery reads, the acks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import faust
+import pytest
+from faust.types import TP
+
+from stream_app.faust import produce
+from stream_app.faust.declare import json_table
+from stream_app.faust.tables import ChangelogWriter, DirectTable, persisted
+from tests.stream_app.faust_fakes import FakeProducer, Stopped, fake_stop, processing
+
+SOURCE = "intercom.notifications"
+
+
+def rocksdb_table(path: Path, app_id: str = "direct") -> Any:
+    """Return a JSON table on RocksDB under `path`, its app's producer a fake."""
+    app = faust.App(app_id, store="rocksdb://", datadir=str(path), autodiscover=False)
+    app.producer = FakeProducer()  # type: ignore[assignment]
+    table = json_table(app, "dedup", 4)
+    table._verified_source_topics_for_partitions.add(SOURCE)  # no consumer metadata here
+    return table
+
+
+def as_changelog_events(sent: list[tuple[Any, ...]]) -> list[Any]:
+    """Return the sent records as the changelog events faust's recovery applies."""
+    events = []
+    for offset, (topic, key, value, partition, _ts, _headers) in enumerate(sent):
+        tp = TP(topic, partition)
+        message = SimpleNamespace(tp=tp, offset=offset, partition=partition, key=key, value=value)
+        events.append(SimpleNamespace(message=message))
+    return events
+
+
+def test_json_tables_log_keys_and_values_as_json(tmp_path: Path) -> None:
+    """faust overrides the schema's raw key serializer: table keys are JSON, as values are."""
+    table = rocksdb_table(tmp_path)
+    assert (table.key_serializer, table.value_serializer) == ("json", "json")
+
+
+async def test_a_write_stores_the_value_and_sends_it_on_the_event_partition(
+    tmp_path: Path,
+) -> None:
+    """The store holds the value; the changelog gets the store's own bytes, on the partition."""
+    table = rocksdb_table(tmp_path)
+    changelog = ChangelogWriter(table.app)
+    direct = DirectTable(table, changelog)
+    with processing(SOURCE, 2):
+        direct["notif-1"] = {"at": 5}
+        assert direct.get("notif-1") == {"at": 5}
+        assert await changelog.flush() == table.app.producer.acks
+    store = table.data
+    assert table.app.producer.sent == [
+        (
+            table.changelog_topic_name,
+            store._encode_key("notif-1"),
+            store._encode_value({"at": 5}),
+            2,
+            None,
+            None,
+        )
+    ]
+    assert table.app.producer.sent[0][1] == b'"notif-1"'
+    assert await changelog.flush() == []
+
+
+async def test_recovery_from_the_changelog_gives_the_same_table(tmp_path: Path) -> None:
+    """A new store that applies the sent records (as faust's recovery does) reads the same."""
+    table = rocksdb_table(tmp_path / "a")
+    changelog = ChangelogWriter(table.app)
+    direct = DirectTable(table, changelog)
+    values = {f"n{n}": {"v": n, "tags": ["a", n]} for n in range(20)}
+    for n, (key, value) in enumerate(values.items()):
+        with processing(SOURCE, n % 4):
+            direct[key] = value
+    await changelog.flush()
+    replica = rocksdb_table(tmp_path / "b")
+    replica.data.apply_changelog_batch(
+        as_changelog_events(table.app.producer.sent), to_key=None, to_value=None
+    )
+    assert {key: replica.data.get(key) for key in values} == values
+
+
+async def test_an_acknowledged_record_becomes_the_persisted_offset(tmp_path: Path) -> None:
+    """As faust's _on_changelog_sent: recovery resumes after the last acknowledged record."""
+    table = rocksdb_table(tmp_path)
+    changelog = ChangelogWriter(table.app)
+    with processing(SOURCE, 1):
+        DirectTable(table, changelog)["k"] = 1
+    [ack] = await changelog.flush()
+    table.app.producer.ack_all(first_offset=41)
+    await ack
+    persisted(table.data, ack)
+    tp = TP(table.changelog_topic_name, 1)
+    assert table.data.persisted_offset(tp) == 41
+
+
+async def test_a_failed_changelog_send_stops_the_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """faust only logs a failed changelog send; here it stops the worker before a commit."""
+    monkeypatch.setattr(produce, "stop_consuming", fake_stop)
+    table = rocksdb_table(tmp_path)
+    changelog = ChangelogWriter(table.app)
+    with processing(SOURCE, 0):
+        DirectTable(table, changelog)["k"] = 1
+    [ack] = await changelog.flush()
+    ack.set_exception(ConnectionError("changelog gone"))
+    with pytest.raises(Stopped, match="changelog gone"):
+        persisted(table.data, ack)
+
+
+def test_a_write_outside_stream_iteration_is_refused(tmp_path: Path) -> None:
+    """Without a current event there is no source partition to write the changelog to."""
+    table = rocksdb_table(tmp_path)
+    with pytest.raises(TypeError, match="outside of stream iteration"):
+        DirectTable(table, ChangelogWriter(table.app))["k"] = 1
