@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from intercom_stream.settings import Settings
 from schemas.commands import CreateDataEvent
 from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
 from stream_app.writer.health import Health, HealthPolicy
-from tests.fakes.intercom import FakeIntercom
+from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
+from tests.processes import Process, free_port
 
 _ids = itertools.count(1)
 
@@ -82,3 +85,29 @@ def clock() -> FakeClock:
 def command_factory() -> Callable[..., CreateDataEvent]:
     """Build valid commands."""
     return make_command
+
+
+@pytest.fixture
+def writer_settings(kafka_settings: Settings, fake: FakeIntercom) -> Settings:
+    """This test's topics, the fake's URL and token, and short retries."""
+    return kafka_settings.model_copy(
+        update={
+            "intercom_api_url": fake.url,
+            "intercom_access_token": DEFAULT_TOKEN,
+            "writer_web_port": free_port(),
+            "writer_calls_per_window": 600,
+            "writer_max_attempts": 3,
+            "writer_backoff_cap_seconds": 0.4,
+        }
+    )
+
+
+@pytest.fixture
+async def worker(writer_settings: Settings, tmp_path: Path) -> AsyncIterator[Process]:
+    """A running worker process whose web server answers."""
+    process = Process("writer", writer_settings, tmp_path / "worker.log").start()
+    try:
+        await process.wait_http(writer_settings.writer_web_port, "/writer/health")
+        yield process
+    finally:
+        process.kill()

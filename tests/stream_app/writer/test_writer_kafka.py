@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Iterator
 
 import aiohttp
 import orjson
@@ -15,36 +14,10 @@ from schemas import DeadLetter
 from schemas.commands import CreateDataEvent, command_record
 from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
 from tests.kafka_helpers import consume, consume_all, produce
-from tests.processes import Process, free_port
+from tests.processes import Process
 from tests.stream_app.writer.conftest import make_command
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def writer_settings(kafka_settings: Settings, fake: FakeIntercom) -> Settings:
-    """This test's topics, the fake's URL and token, and short retries."""
-    return kafka_settings.model_copy(
-        update={
-            "intercom_api_url": fake.url,
-            "intercom_access_token": DEFAULT_TOKEN,
-            "writer_web_port": free_port(),
-            "writer_calls_per_window": 600,
-            "writer_max_attempts": 3,
-            "writer_backoff_cap_seconds": 0.4,
-        }
-    )
-
-
-@pytest.fixture
-async def worker(writer_settings: Settings, tmp_path: Path) -> AsyncIterator[Process]:
-    """A running worker process whose web server answers."""
-    process = Process("writer", writer_settings, tmp_path / "worker.log").start()
-    try:
-        await process.wait_http(writer_settings.writer_web_port, "/writer/health")
-        yield process
-    finally:
-        process.kill()
 
 
 async def until(
