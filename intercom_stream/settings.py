@@ -19,6 +19,8 @@ TOPIC_SUFFIXES = {
     "topic_dead_letter": "dead-letter",
     "topic_events_conversations": "events.conversations",
     "topic_events_contacts": "events.contacts",
+    "topic_crm_contacts": "crm.contacts",
+    "topic_crm_companies": "crm.companies",
 }
 
 
@@ -100,6 +102,8 @@ class Settings(BaseModel):
     topic_dead_letter: str = DEFAULT_TOPICS["topic_dead_letter"]
     topic_events_conversations: str = DEFAULT_TOPICS["topic_events_conversations"]
     topic_events_contacts: str = DEFAULT_TOPICS["topic_events_contacts"]
+    topic_crm_contacts: str = DEFAULT_TOPICS["topic_crm_contacts"]
+    topic_crm_companies: str = DEFAULT_TOPICS["topic_crm_companies"]
     log_level: str = "info"
 
     def client_secrets(self) -> tuple[bytes, ...]:

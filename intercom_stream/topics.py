@@ -21,7 +21,7 @@ METADATA_WAIT_SECONDS = 15.0
 # The changelog-backed tables of each faust app; faust names their topics
 # `<app id>-<table>-changelog` and writes each entry to the source record's partition.
 WORKER_TABLES = ("dedup", "conversations", "contacts")
-WRITER_TABLES = ("writer-ledger",)
+WRITER_TABLES = ("writer-ledger", "contact-cache", "writer-progress")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,11 @@ class TopicSpec:
 def writer_app_id(settings: Settings) -> str:
     """Return the faust app id of the writer (its consumer group and topic prefix)."""
     return f"{settings.worker_app_id}-writer"
+
+
+def contact_cache_updates_topic(settings: Settings) -> str:
+    """Return the writer's topic of contact-cache changes, keyed like the commands."""
+    return f"{writer_app_id(settings)}-contact-cache-updates"
 
 
 def changelog_topic(app_id: str, table: str) -> str:
@@ -122,6 +127,9 @@ def data_topic_specs(settings: Settings) -> list[TopicSpec]:
         spec(settings.topic_dead_letter, 30, body * 2 + 256 * 1024),
         spec(settings.topic_events_conversations, 7),
         spec(settings.topic_events_contacts, 7),
+        spec(settings.topic_crm_contacts, 7),
+        spec(settings.topic_crm_companies, 7),
+        spec(contact_cache_updates_topic(settings), 1),
     ]
 
 

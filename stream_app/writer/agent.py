@@ -25,6 +25,7 @@ from stream_app.writer.limiter import RateLimiter
 from stream_app.writer.metrics import WriterMetrics
 from stream_app.writer.processor import CommandProcessor, parse
 from stream_app.writer.sender import Backoff, Sender
+from stream_app.writer.services import register_writer_state
 
 log = structlog.get_logger("stream_app.writer.agent")
 REVOKE_POLL_SECONDS = 0.1
@@ -86,6 +87,7 @@ async def watch_revocations(app: faust.App, inflight: Inflight) -> None:
 def register_writer(app: faust.App, settings: Settings, send_dead_letter: DeadLetterSend) -> None:
     """Register the command agent, the ledger table and /writer/{metrics,health} on the app."""
     writer = build_writer(settings)
+    state = register_writer_state(app, settings)  # contact cache and recipe progress
     commands = raw_topic(app, settings.topic_commands, settings.topic_partitions)
     table = ledger_table(
         app,
@@ -109,7 +111,14 @@ def register_writer(app: faust.App, settings: Settings, send_dead_letter: DeadLe
         async with IntercomClient(Connection.from_settings(settings)) as client:
             backoff = Backoff(settings.writer_max_attempts, settings.writer_backoff_cap_seconds)
             sender = Sender(client, writer.limiter, writer.health, backoff, writer.metrics)
-            processor = CommandProcessor(sender, ledger, send_dead_letter, writer.metrics)
+            processor = CommandProcessor(
+                sender,
+                ledger,
+                send_dead_letter,
+                writer.metrics,
+                caches=state.caches,
+                progress=state.progress,
+            )
             inflight = Inflight(settings.writer_max_in_flight, stop_consuming)
             watcher = asyncio.create_task(watch_revocations(app, inflight))
             try:

@@ -9,8 +9,9 @@ stable, not keyed by contact: each writer process keeps them in bounded memory.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ import structlog
 
 log = structlog.get_logger("stream_app.writer.cache")
 MEMO_SIZE = 10_000
+Clock = Callable[[], float]
 
 
 def contact_key(external_id: str) -> str:
@@ -28,23 +30,26 @@ def contact_key(external_id: str) -> str:
 class ContactCache:
     """Intercom contact ids by external id, with the version of the change that set each."""
 
-    def __init__(self, table: MutableMapping[str, Any]) -> None:
-        """Keep the table (key `external_id:<id>` -> {"id", "version"})."""
+    def __init__(self, table: MutableMapping[str, Any], clock: Clock = time.time) -> None:
+        """Keep the table (key `external_id:<id>` -> {"id", "version"}); puts are versioned now."""
         self._table = table
+        self._clock = clock
 
     def get(self, external_id: str) -> str | None:
         """Return the cached Intercom id of the external id, if any."""
         entry = self._table.get(contact_key(external_id))
         return str(entry["id"]) if isinstance(entry, dict) and entry.get("id") else None
 
-    def put(self, external_id: str, contact_id: str, version: int = 0) -> None:
-        """Remember the contact id unless a newer change is already recorded."""
+    def put(self, external_id: str, contact_id: str) -> None:
+        """Remember the contact id Intercom just told us (as of now)."""
         key = contact_key(external_id)
+        version = int(self._clock())
         entry = self._table.get(key)
-        if isinstance(entry, dict) and int(entry.get("version") or 0) > version:
-            return
-        if entry != {"id": contact_id, "version": version}:
-            self._table[key] = {"id": contact_id, "version": version}
+        if isinstance(entry, dict) and (
+            entry.get("id") == contact_id or int(entry.get("version") or 0) > version
+        ):
+            return  # known already (no changelog write), or a newer webhook said otherwise
+        self._table[key] = {"id": contact_id, "version": version}
 
     def evict(self, external_id: str, reason: str) -> None:
         """Forget the external id (Intercom no longer has that contact under that id)."""

@@ -1,0 +1,76 @@
+"""Declares the writer's contact cache, its webhook feed and the recipes' progress table.
+
+Both tables have the command topic's partitions and are written only under the key of the
+command (or cache change) being processed, so partition N of each sits with command
+partition N: the command agent reads them from its local store (docs/writer.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+import structlog
+
+from intercom_stream.settings import Settings
+from intercom_stream.topics import contact_cache_updates_topic
+from stream_app.dead_letters import stop_consuming
+from stream_app.faust.declare import ledger_table, raw_topic
+from stream_app.faust.produce import publisher
+from stream_app.ports import Publish
+from stream_app.writer.cache import Caches, ContactCache
+from stream_app.writer.cache_feed import Change, apply, changes_of
+
+log = structlog.get_logger("stream_app.writer.services")
+
+
+@dataclass(frozen=True)
+class WriterState:
+    """What the command processor reads and writes besides the ledger."""
+
+    caches: Caches
+    progress: MutableMapping[str, Any]
+
+
+async def forward(publish: Publish, changes: list[Change]) -> None:
+    """Send cache changes to the partition of the entry each one changes."""
+    for change in changes:
+        await publish(change.key.encode(), change.value(), [])
+
+
+def register_writer_state(app: faust.App, settings: Settings) -> WriterState:
+    """Declare the cache and progress tables and the cache agents; return what they hold."""
+    parts = settings.topic_partitions
+    help_cache = "Intercom contact ids by external id ({id, version}), fed by contact webhooks."
+    cache = ledger_table(app, "contact-cache", parts, help_cache)
+    progress = ledger_table(app, "writer-progress", parts, "Recipe progress by command id.")
+    register_cache_feed(app, settings, cache)
+    return WriterState(Caches(contacts=ContactCache(cache)), progress)
+
+
+def register_cache_feed(app: faust.App, settings: Settings, cache: Any) -> None:
+    """Register the agents that re-key contact webhooks and apply them to the cache."""
+    parts = settings.topic_partitions
+    updates_name = contact_cache_updates_topic(settings)
+    notifications = raw_topic(app, settings.topic_notifications, parts)
+    updates = raw_topic(app, updates_name, parts)
+    publish = publisher(app, updates_name)
+
+    @app.agent(notifications, name="contact-cache-feed")
+    async def feed(stream: Any) -> None:
+        async for value in stream:
+            await forward(publish, changes_of(value))
+
+    @app.agent(updates, name="contact-cache")
+    async def keep(stream: Any) -> None:
+        async for value in stream:
+            try:
+                await forward(publish, apply(cache, Change.parse(value)))
+            except Exception as exc:  # noqa: BLE001 - an escape would end the agent unnoticed
+                stop_consuming(exc)
+
+    @app.page("/writer/contact-cache")
+    async def cache_page(view: Any, request: Any) -> Any:
+        return view.json({"local_entries": sum(1 for _ in cache)})
