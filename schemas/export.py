@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas.commands import COMMAND_ADAPTER
+from schemas.crm import CrmCompany, CrmContact
 from schemas.dead_letter import DeadLetter
 from schemas.events import ContactEvent, ConversationEvent
 from schemas.notification import Notification
@@ -23,6 +24,8 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         "event-contact.schema.json": ContactEvent.model_json_schema(),
         "projection-conversation.schema.json": ConversationState.model_json_schema(),
         "projection-contact.schema.json": ContactState.model_json_schema(),
+        "crm-contact.schema.json": CrmContact.model_json_schema(),
+        "crm-company.schema.json": CrmCompany.model_json_schema(),
     }
 
 

@@ -143,6 +143,8 @@ def test_json_schemas_are_exported_one_file_per_model(tmp_path: Path) -> None:
     paths = write_json_schemas(tmp_path / "schemas")
     assert sorted(p.name for p in paths) == [
         "command.schema.json",
+        "crm-company.schema.json",
+        "crm-contact.schema.json",
         "dead-letter.schema.json",
         "event-contact.schema.json",
         "event-conversation.schema.json",
