@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 
 import pytest
 
 from intercom_stream.settings import Settings
 from tests.fakes.intercom import FakeIntercom
+from tests.ingress.second_broker import SecondBroker
 from tests.reliability.load import Load, plan
 from tests.reliability.pipeline import Pipeline, pipeline_settings
-from tests.reliability.summary import ROWS, table
+from tests.reliability.summary import ROWS, failed, table
 
 # The load each scenario holds: a steady rate for a bounded time (env vars shorten local runs).
 RATE = float(os.environ.get("RELIABILITY_RATE", "300"))
@@ -26,6 +27,17 @@ async def fake() -> AsyncIterator[FakeIntercom]:
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+async def broker(tmp_path: Path) -> AsyncIterator[SecondBroker]:
+    """A brand-new private broker (empty data directory) a test may kill; stopped at the end."""
+    second = SecondBroker(tmp_path / "kafka")
+    await second.up()
+    try:
+        yield second
+    finally:
+        await second.down()
 
 
 @pytest.fixture
@@ -46,6 +58,18 @@ def steady_load(pipe: Pipeline, prefix: str, rate: float = RATE, seconds: float 
     return Load(url, plan(prefix, int(rate * seconds)), rate, seconds)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """Give a scenario that fails before recording its figures a row saying how it failed."""
+    before = len(ROWS)
+    try:
+        return (yield)
+    except BaseException as exc:
+        if len(ROWS) == before:
+            failed(getattr(getattr(item, "module", None), "SCENARIO", item.name), exc)
+        raise
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print one line per scenario that ran: load held, faults, bad inputs, lost, duplicated."""
     if not ROWS:
@@ -53,3 +77,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("reliability summary")
     for line in table(ROWS):
         terminalreporter.write_line(line)
+    total = sum(row.seconds for row in ROWS)
+    terminalreporter.write_line(f"{len(ROWS)} scenarios, {total:.0f} s in scenario bodies")

@@ -26,6 +26,9 @@ RULES = {
     "conversation.admin.closed": "conversation-closed",
     "contact.user.tag.created": "contact-tagged",
 }
+# Bad inputs: signed bad JSON (ingress dead letter), a valid envelope whose handler always fails
+# (the test plugin's test.poison), and a command for a contact Intercom answers 404 for.
+POISONS = ("bad_json", "handler", "unknown_user")
 MIX = (
     "conversation.user.created",
     "contact.user.updated",
@@ -44,12 +47,13 @@ class Posting:
     topic: str
     body: bytes
     poison: str = ""
+    contact: str = ""
 
     @property
     def command_id(self) -> str | None:
         """Return the command id the shipped rules derive from it, if its topic has a rule."""
         rule = RULES.get(self.topic)
-        if rule is None or self.notification_id is None or self.poison:
+        if rule is None or self.notification_id is None:
             return None
         return command_id(self.notification_id, rule)
 
@@ -79,6 +83,32 @@ def plan(prefix: str, count: int) -> list[Posting]:
         else:
             postings.append(notification(prefix, index))
     return postings
+
+
+def poison(prefix: str, index: int) -> Posting:
+    """Return a bad input: signed bad JSON, a handler that always fails, or an unknown contact."""
+    kind = POISONS[index % len(POISONS)]
+    created = CREATED_BASE + index
+    nid = f"{prefix}-p{index:06d}"
+    if kind == "bad_json":
+        return Posting(None, "", f'{{"type": "notification_event", "id": "{nid}", '.encode(), kind)
+    conversation = f"{prefix}-v{index % (2 * CONTACTS)}"  # a key live traffic also uses
+    if kind == "handler":
+        item = samples.conversation_item(conversation, f"{prefix}-c{index % CONTACTS}", created)
+        body = orjson.dumps(samples.notification("test.poison", item, nid, created))
+        return Posting(nid, "test.poison", body, kind)
+    ghost = f"{prefix}-ghost{index}"
+    item = samples.conversation_item(conversation, ghost, created)
+    body = orjson.dumps(samples.notification("conversation.user.created", item, nid, created))
+    return Posting(nid, "conversation.user.created", body, kind, ghost)
+
+
+def poisoned(prefix: str, postings: list[Posting], every: int) -> list[Posting]:
+    """Return the postings with every `every`-th replaced by a bad input."""
+    return [
+        poison(prefix, index) if index % every == every // 2 else posting
+        for index, posting in enumerate(postings)
+    ]
 
 
 @dataclass

@@ -140,3 +140,12 @@ async def settle(pipe: Pipeline, load: Load, timeout: float = SETTLE_SECONDS) ->
         return account(ok, tally, pipe.fake)
     finally:
         await tally.stop()
+
+
+def assert_clean(load: Load, result: Account) -> None:
+    """Assert every webhook was answered 200 and nothing was lost, sent twice or dead-lettered."""
+    assert load.statuses() == {200: len(load.postings)}, load.statuses()
+    assert result.lost == 0, result.brief()
+    assert result.sent_twice == {}, result.brief()
+    assert result.dead_notifications == {}, result.dead_notifications
+    assert result.dead_commands == {}, result.dead_commands

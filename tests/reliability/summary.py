@@ -18,8 +18,8 @@ class Row:
     held: float
     faults: str
     bad_inputs: int
-    lost: int
-    duplicated: int
+    lost: int | None
+    duplicated: int | None
     notes: str = ""
 
 
@@ -53,6 +53,14 @@ def record(
     return row
 
 
+def failed(scenario: str, error: BaseException) -> Row:
+    """Add a row for a scenario that ended before recording its figures."""
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    row = Row(scenario, 0.0, 0, 0.0, "", 0, None, None, f"FAILED: {first[:160]}")
+    ROWS.append(row)
+    return row
+
+
 def table(rows: list[Row]) -> list[str]:
     """Return the rows as aligned text lines under the header."""
     cells = [HEADER] + [
@@ -63,8 +71,8 @@ def table(rows: list[Row]) -> list[str]:
             f"{r.held:.0f}",
             r.faults,
             str(r.bad_inputs),
-            str(r.lost),
-            str(r.duplicated),
+            "?" if r.lost is None else str(r.lost),
+            "?" if r.duplicated is None else str(r.duplicated),
             r.notes,
         )
         for r in rows

@@ -11,29 +11,26 @@ from pathlib import Path
 
 import pytest
 
-from intercom_stream.settings import Settings
+from intercom_stream.settings import Settings, namespaced_topics
 from intercom_stream.topics import ensure_topics
 from tests.fakes.intercom import FakeIntercom
 from tests.ingress.second_broker import SecondBroker
 from tests.kafka_helpers import delete_topics
 from tests.reliability.conftest import steady_load
 from tests.reliability.load import Load
-from tests.reliability.pipeline import Pipeline, pipeline_settings, run_load, settle, until_posted
+from tests.reliability.pipeline import (
+    Pipeline,
+    assert_clean,
+    pipeline_settings,
+    run_load,
+    settle,
+    until_posted,
+)
 from tests.reliability.summary import record
 
+SCENARIO = "1 broker kill -9 + restart"
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.timeout(420)]
 DOWN_SECONDS = 10.0  # how long the broker stays dead, under load
-
-
-@pytest.fixture
-async def broker(tmp_path: Path) -> AsyncIterator[SecondBroker]:
-    """A private broker this test may kill; stopped at the end."""
-    second = SecondBroker(tmp_path / "kafka")
-    await second.up()
-    try:
-        yield second
-    finally:
-        await second.down()
 
 
 @pytest.fixture
@@ -47,11 +44,7 @@ async def private_pipe(
     """The system on the private broker with this test's topics; processes killed after."""
     base = make_settings(
         kafka_bootstrap_servers=broker.address,
-        topic_notifications=f"t-{unique}.notifications",
-        topic_commands=f"t-{unique}.commands",
-        topic_dead_letter=f"t-{unique}.dead-letter",
-        topic_events_conversations=f"t-{unique}.events.conversations",
-        topic_events_contacts=f"t-{unique}.events.contacts",
+        **namespaced_topics(f"t-{unique}"),
         worker_app_id=f"app-{unique}",
         topic_partitions=4,
     )
@@ -96,16 +89,12 @@ async def test_broker_killed_and_restarted_mid_load_answers_200_and_loses_nothin
     }
     result = await settle(pipe, load, timeout=240)
     record(
-        "1 broker kill -9 + restart",
+        SCENARIO,
         time.monotonic() - started,
         load,
         result,
         f"broker SIGKILL, down {outage[0]:.0f} s (restart included)",
         notes=f"exited during the outage: {dead or 'none'}",
     )
-    assert load.statuses() == {200: len(load.postings)}, load.statuses()
-    assert result.lost == 0, result.brief()
-    assert result.sent_twice == {}, result.brief()
-    assert result.dead_notifications == {}, result.dead_notifications
-    assert result.dead_commands == {}, result.dead_commands
+    assert_clean(load, result)
     assert dead == {}, f"processes exited during the outage: {dead}\n{pipe.tails()}"

@@ -9,9 +9,10 @@ import pytest
 
 from tests.reliability.conftest import steady_load
 from tests.reliability.load import Load
-from tests.reliability.pipeline import Pipeline, run_load, settle, until_posted
+from tests.reliability.pipeline import Pipeline, assert_clean, run_load, settle, until_posted
 from tests.reliability.summary import record
 
+SCENARIO = "2 worker kill -9 x5"
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.timeout(420)]
 KILLS = 5
 
@@ -34,16 +35,12 @@ async def test_worker_killed_five_times_under_load_loses_and_doubles_nothing(
     result = await settle(pipe, load)
     seconds = time.monotonic() - started
     record(
-        "2 worker kill -9 x5",
+        SCENARIO,
         seconds,
         load,
         result,
         f"{pipe.kills['worker']} worker SIGKILLs at {points}% of the load",
         notes=f"{result.command_records - result.commands_expected} command records redelivered",
     )
-    assert load.statuses() == {200: len(load.postings)}, load.statuses()
     assert pipe.kills["worker"] == KILLS
-    assert result.lost == 0, result.brief()
-    assert result.sent_twice == {}, result.brief()
-    assert result.dead_notifications == {}, result.dead_notifications
-    assert result.dead_commands == {}, result.dead_commands
+    assert_clean(load, result)

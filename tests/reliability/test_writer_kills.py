@@ -13,6 +13,7 @@ from tests.reliability.load import Load
 from tests.reliability.pipeline import Pipeline, run_load, settle
 from tests.reliability.summary import record
 
+SCENARIO = "3 writer kill -9 mid-send x3"
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.timeout(420)]
 KILLS = 3
 LATENCY = 0.05  # each call is in flight 50 ms, so a kill lands between sends and their answers
@@ -65,7 +66,7 @@ async def test_writer_killed_mid_send_loses_nothing_and_resends_only_what_interc
     ages = [age_at_kill(fake, cid, killed_at) for cid in resent]
     at_kill = sum(1 for age in ages if age is not None and age < 1.0)
     record(
-        "3 writer kill -9 mid-send x3",
+        SCENARIO,
         time.monotonic() - started,
         load,
         result,
