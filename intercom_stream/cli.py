@@ -155,6 +155,9 @@ def parser() -> argparse.ArgumentParser:
     from intercom_stream.ops.commands import register as register_ops
 
     register_ops(sub)
+    from intercom_stream.reads.commands import register as register_reads
+
+    register_reads(sub)
     return root
 
 

@@ -1,0 +1,1 @@
+"""Operator reads of Intercom (`intercom-stream intercom …`), paced to a share of the budget."""
