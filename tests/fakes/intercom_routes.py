@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from tests.fakes.intercom_content import Content, number_page, search
 from tests.fakes.intercom_state import Answer, Contacts, error
+
+if TYPE_CHECKING:
+    from tests.fakes.intercom import FakeIntercom
 
 Route = Callable[["Resources", re.Match[str], dict[str, Any], Mapping[str, str]], Answer]
 ID = r"([^/]+)"
@@ -125,3 +129,16 @@ class Resources:
     def calls(self) -> list[tuple[str, str]]:
         """Return (method, path) of every request answered, in order."""
         return [(r.method, r.path) for r in self.requests]
+
+
+@asynccontextmanager
+async def running_fake(limit: int = 600) -> AsyncIterator[FakeIntercom]:
+    """Serve a fake Intercom on loopback for the block (in the running loop)."""
+    from tests.fakes.intercom import FakeIntercom  # the fake imports this module
+
+    server = FakeIntercom(limit=limit)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

@@ -23,6 +23,7 @@ from intercom_stream.reads.pacing import ReadPacer
 from intercom_stream.settings import Settings
 from stream_app.writer.errors import RateHeaders
 from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
+from tests.fakes.intercom_routes import running_fake
 from tests.stream_app.writer.conftest import FakeClock
 
 
@@ -53,10 +54,8 @@ async def test_a_429_or_a_spent_window_waits_for_the_reset() -> None:
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeIntercom]:
     """The fake Intercom on loopback."""
-    server = FakeIntercom(limit=600)
-    await server.start()
-    yield server
-    await server.stop()
+    async with running_fake(limit=600) as server:
+        yield server
 
 
 @pytest.fixture

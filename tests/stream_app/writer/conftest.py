@@ -15,6 +15,7 @@ from schemas.commands import CreateDataEvent
 from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
 from stream_app.writer.health import Health, HealthPolicy
 from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
+from tests.fakes.intercom_routes import running_fake
 from tests.processes import Process, free_port
 
 _ids = itertools.count(1)
@@ -69,10 +70,8 @@ def make_health(
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeIntercom]:
     """The fake Intercom on loopback (600 calls per window), in the test's own loop."""
-    server = FakeIntercom(limit=600)
-    await server.start()
-    yield server
-    await server.stop()
+    async with running_fake(limit=600) as server:
+        yield server
 
 
 @pytest.fixture
