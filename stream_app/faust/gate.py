@@ -42,10 +42,14 @@ async def refresh_metadata(app: faust.App) -> None:
     await thread.call_thread(refresh)
 
 
-def unready(app: faust.App, topics: Iterable[str], partitions: int) -> dict[str, int | None]:
-    """Return the topics whose count in the consumer's metadata is not `partitions`."""
+def unready(app: faust.App, topics: Iterable[str], partitions: int) -> dict[str, int]:
+    """Return the topics whose count in the consumer's metadata is known and not `partitions`.
+
+    A topic the snapshot does not know passes, as faust's own check lets it: only the group's
+    leader keeps the snapshot, so on every other member every count is unknown.
+    """
     counts = {topic: consumer_partitions(app, topic) for topic in topics}
-    return {topic: count for topic, count in counts.items() if count != partitions}
+    return {t: count for t, count in counts.items() if count is not None and count != partitions}
 
 
 async def wait_for_partitions(

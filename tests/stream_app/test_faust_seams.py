@@ -102,9 +102,16 @@ async def test_the_gate_checks_until_it_passes_then_never_again() -> None:
 
 
 def test_unready_names_only_the_topics_off_the_count() -> None:
-    """Missing (None) and wrong counts are reported; right ones are not."""
+    """Known wrong counts are reported; right and unknown (None) ones are not."""
     app = app_with({"a": 4, "b": 0})
-    assert unready(app, ["a", "b", "c"], 4) == {"b": 0, "c": None}
+    assert unready(app, ["a", "b", "c"], 4) == {"b": 0}
+
+
+async def test_a_member_that_is_not_the_leader_passes_at_once() -> None:
+    """Only the leader keeps aiokafka's snapshot: elsewhere every count is None, as faust allows."""
+    app = app_with({})
+    await wait_for_partitions(app, ["a", "a-changelog"], 4, seconds=0.05)
+    assert app.consumer.client.refreshes == 0
 
 
 def test_faust_checks_a_changelog_against_the_consumer_count_the_gate_waits_on() -> None:
@@ -116,6 +123,14 @@ def test_faust_checks_a_changelog_against_the_consumer_count_the_gate_waits_on()
     with pytest.raises(PartitionsMismatch):
         table._verify_source_topic_partitions("source")
     counts[table.changelog_topic_name] = 4
+    table._verify_source_topic_partitions("source")
+
+
+def test_faust_lets_a_changelog_unknown_to_the_snapshot_pass() -> None:
+    """faust skips the check when the count is None, as on a member that is not the leader."""
+    app = faust.App("seams", store="memory://", autodiscover=False)
+    table = app.Table("contacts", partitions=4)
+    app.consumer = FakeConsumer(Client({"source": 4}, []))  # type: ignore[assignment]
     table._verify_source_topic_partitions("source")
 
 
