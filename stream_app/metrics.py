@@ -1,48 +1,78 @@
-"""Prometheus metrics of the worker, in a registry of their own."""
+"""Prometheus metrics of the worker, in a registry of their own.
+
+Counters carry a `lane` label (live, replay) where it applies: replayed notifications are
+counted apart, so a replay shows as replay throughput and never as a live incident.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from stream_app.lag import LagCollector, Progress, faust_assignment, faust_offsets, lane_of_topic
+from stream_app.source import Source
+
+DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
 class WorkerMetrics:
-    """Counters of what the worker did with each notification."""
+    """What the worker did with each notification, how long it took, and how far behind it is."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         """Create the metrics in the given registry, or a new one."""
         self.registry = registry or CollectorRegistry()
-        self.handled = Counter(
-            "intercom_stream_notifications_handled",
-            "Notifications handled, by Intercom topic.",
-            ["topic"],
-            registry=self.registry,
+        self.progress = Progress()
+        self.handled = self._counter(
+            "intercom_stream_notifications_handled", "Notifications handled.", ["topic", "lane"]
         )
-        self.unhandled = Counter(
-            "intercom_stream_notifications_unhandled",
-            "Notifications with no handler, by Intercom topic.",
-            ["topic"],
-            registry=self.registry,
+        self.unhandled = self._counter(
+            "intercom_stream_notifications_unhandled", "Notifications with no handler.", ["topic"]
         )
-        self.duplicates = Counter(
+        self.duplicates = self._counter(
             "intercom_stream_notifications_duplicate",
-            "Redelivered notifications skipped by dedup, by Intercom topic.",
-            ["topic"],
-            registry=self.registry,
+            "Redelivered notifications skipped by dedup.",
+            ["topic", "lane"],
         )
-        self.retries = Counter(
+        self.retries = self._counter(
             "intercom_stream_handler_retries",
-            "Handler attempts that failed and were retried, by topic.",
-            ["topic"],
-            registry=self.registry,
+            "Handler attempts that failed and were retried.",
+            ["topic", "lane"],
         )
-        self.dead_lettered = Counter(
+        self.dead_lettered = self._counter(
             "intercom_stream_dead_letters",
-            "Messages written to the dead-letter topic, by stage.",
-            ["stage"],
-            registry=self.registry,
+            "Messages written to the dead-letter topic (the worker's failures), by stage.",
+            ["stage", "lane"],
         )
-        self.reread = Counter(
+        self.reread = self._counter(
             "intercom_stream_records_reread",
             "Records the faust stream skipped and the worker read again from Kafka.",
+            [],
+        )
+        self.duration = Histogram(
+            "intercom_stream_process_duration_seconds",
+            "Time to process one notification record (verify, parse, dedup, handle, publish).",
+            ["lane"],
+            buckets=DURATION_BUCKETS,
             registry=self.registry,
         )
+
+    def _counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
+        """Return a counter registered in this registry."""
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def finished(self, source: Source, lane: str, seconds: float) -> None:
+        """Record one processed record: its duration and its partition's progress."""
+        self.duration.labels(lane).observe(seconds)
+        self.progress.finished(source)
+
+    def watch_consumer(self, app: Any) -> None:
+        """Report the lag of the app's assigned partitions at every scrape."""
+        collector = LagCollector(
+            str(app.conf.id),
+            self.progress,
+            faust_assignment(app),
+            faust_offsets(app),
+            lane_of_topic,
+        )
+        self.registry.register(collector)

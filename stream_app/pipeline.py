@@ -27,6 +27,7 @@ from stream_app.dead_letters import (
 )
 from stream_app.dedup import Deduplicator
 from stream_app.errors import raise_if_platform
+from stream_app.lag import lane_of
 from stream_app.metrics import WorkerMetrics
 from stream_app.outputs import Output
 from stream_app.router import HandlerContext, Router
@@ -64,12 +65,14 @@ class Pipeline:
 
     async def handle(self, source: Source, dedup: Deduplicator) -> None:
         """Process one record; dead-letter the record's own failures, raise the platform's."""
+        started = time.perf_counter()
         try:
             await self.process(source, dedup)
         except Exception as exc:
             raise_if_platform(exc)  # the record is kept: the worker stops before committing it
             log.exception("pipeline.unexpected_error", offset=source.offset)
             await self.dead_letter(source, "handler", "unexpected error in the pipeline", exc, 1)
+        self.metrics.finished(source, lane_of(source), time.perf_counter() - started)
 
     async def process(self, source: Source, dedup: Deduplicator) -> None:
         """Verify, parse, deduplicate, handle and publish one record."""
@@ -107,7 +110,7 @@ class Pipeline:
         if notification.id is None or source.header(headers.REPLAY) == b"true":
             return False
         if dedup.seen(notification.id):
-            self.metrics.duplicates.labels(canonical_topic(notification.topic)).inc()
+            self.metrics.duplicates.labels(canonical_topic(notification.topic), "live").inc()
             return True
         return False
 
@@ -126,10 +129,10 @@ class Pipeline:
                 raise_if_platform(exc)
                 if attempt == self.retry.max_attempts or not is_retriable(exc):
                     raise AttemptsExhaustedError(exc, attempt) from exc
-                self.metrics.retries.labels(topic).inc()
+                self.metrics.retries.labels(topic, lane_of(source)).inc()
                 await self.retry.sleep(self.retry.delay(attempt))
             else:
-                self.metrics.handled.labels(topic).inc()
+                self.metrics.handled.labels(topic, lane_of(source)).inc()
                 log.debug("notification.handled", topic=topic, notification_id=notification.id)
                 return outputs
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -147,5 +150,5 @@ class Pipeline:
         """Write the record to the dead-letter topic (waiting for the ack) and count it."""
         letter = dead_letter(source, stage, reason, exc, attempts, int(self.clock() * 1000))
         await write_dead_letter(self.send_dead_letter, letter, dead_letter_headers(letter, exc))
-        self.metrics.dead_lettered.labels(stage).inc()
+        self.metrics.dead_lettered.labels(stage, lane_of(source)).inc()
         log.warning("record.dead_lettered", stage=stage, reason=reason, offset=source.offset)

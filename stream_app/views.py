@@ -14,6 +14,7 @@ def register_views(
     app: faust.App, metrics: WorkerMetrics, conversations: Any, contacts: Any
 ) -> None:
     """Register /metrics, /conversations/{id} and /contacts/{id} on the worker's web server."""
+    metrics.watch_consumer(app)
 
     @app.page("/metrics")
     async def metrics_page(view: Any, request: Any) -> Any:

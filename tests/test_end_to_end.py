@@ -24,7 +24,9 @@ async def handled_count(session: aiohttp.ClientSession, port: int, topic: str) -
     async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
         text = await response.text()
     match = re.search(
-        rf'intercom_stream_notifications_handled_total{{topic="{re.escape(topic)}"}} (\S+)', text
+        rf'intercom_stream_notifications_handled_total{{lane="live",topic="{re.escape(topic)}"}}'
+        r" (\S+)",
+        text,
     )
     return float(match.group(1)) if match else 0.0
 

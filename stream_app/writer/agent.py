@@ -151,6 +151,7 @@ async def submit(inflight: Inflight, processor: CommandProcessor, event: Any) ->
 
 def register_pages(app: faust.App, writer: Writer) -> None:
     """Expose the writer's metrics and health on the worker's web server."""
+    writer.metrics.watch(app, writer.limiter)
 
     @app.page("/writer/metrics")
     async def metrics_page(view: Any, request: Any) -> Any:

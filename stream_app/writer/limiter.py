@@ -79,6 +79,11 @@ class RateLimiter:
         """Return the last X-RateLimit-Remaining seen, if any."""
         return self._server.remaining if self._server else None
 
+    def used(self) -> int:
+        """Return the calls sent within the last window span (what the share is spent on)."""
+        now = self._clock()
+        return sum(1 for sent in self._sent if sent > now - self._span)
+
     def set_fraction(self, fraction: float) -> None:
         """Set this instance's part of the budget (its partitions / all partitions)."""
         self._fraction = min(1.0, max(0.0, fraction))

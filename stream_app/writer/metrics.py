@@ -1,10 +1,26 @@
-"""Prometheus metrics of the writer, in a registry of their own."""
+"""Prometheus metrics of the writer, in a registry of their own.
+
+Command counters carry a `lane` label (live, replay); the budget gauges read the rate limiter
+and the lag gauges the consumer at scrape time.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from stream_app.lag import (
+    LagCollector,
+    Progress,
+    faust_assignment,
+    faust_offsets,
+    lane_of,
+    lane_of_topic,
+)
+from stream_app.source import Source
 from stream_app.writer.health import Health, circuit
+from stream_app.writer.limiter import RateLimiter
 
 CIRCUIT_VALUES = {"closed": 0, "open": 1, "expired": 2}
 
@@ -20,7 +36,7 @@ class WriterMetrics:
         self.commands = Counter(
             "intercom_writer_commands",
             "Commands finished, by result (accepted, duplicate, dead_lettered).",
-            ["result"],
+            ["result", "lane"],
             registry=self.registry,
         )
         self.calls = Counter(
@@ -80,8 +96,46 @@ class WriterMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.retries = Counter(
+            "intercom_writer_retries",
+            "Calls to Intercom that failed and were tried again (attempts beyond the first).",
+            ["lane"],
+            registry=self.registry,
+        )
+        self.budget_used = Gauge(
+            "intercom_writer_budget_used",
+            "Calls this instance made in the current 10-second window span.",
+            registry=self.registry,
+        )
+        self.budget_remaining = Gauge(
+            "intercom_writer_budget_remaining",
+            "Calls this instance may still make in the current window span (its share minus used).",
+            registry=self.registry,
+        )
+        self.progress = Progress()
         self.healthy.set(1)
         self._circuit_state = 0
+
+    def finished(self, source: Source, result: str, attempts: int = 1) -> None:
+        """Count a finished command, its retries, and its partition's progress."""
+        lane = lane_of(source)
+        self.commands.labels(result, lane).inc()
+        if attempts > 1:
+            self.retries.labels(lane).inc(attempts - 1)
+        self.progress.finished(source)
+
+    def watch(self, app: Any, limiter: RateLimiter) -> None:
+        """Report the budget and the command partitions' lag at every scrape."""
+        self.budget_used.set_function(lambda: limiter.used())
+        self.budget_remaining.set_function(lambda: max(0, limiter.share - limiter.used()))
+        collector = LagCollector(
+            str(app.conf.id),
+            self.progress,
+            faust_assignment(app),
+            faust_offsets(app),
+            lane_of_topic,
+        )
+        self.registry.register(collector)
 
     def show(self, health: Health) -> None:
         """Record a health transition (and count the circuit opening)."""

@@ -74,7 +74,7 @@ class CommandProcessor:
         self._tidy(source.partition)
         force = forced(source, command)
         if command.command_id in self._ledger and not force:
-            self._metrics.commands.labels("duplicate").inc()
+            self._metrics.finished(source, "duplicate")
             log.info("command.duplicate", command_id=command.command_id, offset=source.offset)
             return
         for warning in command.style_warnings():
@@ -99,7 +99,7 @@ class CommandProcessor:
             self._ledger.record(command.command_id, source.partition)
         except Exception:  # Intercom accepted it; at worst a replay sends it again
             log.exception("ledger.write_failed", command_id=command.command_id)
-        self._metrics.commands.labels("accepted").inc()
+        self._metrics.finished(source, "accepted", attempts)
         if source.timestamp_ms:
             self._metrics.latency.observe(max(0.0, now - source.timestamp_ms / 1000))
         log.debug("command.accepted", command_id=command.command_id, attempts=attempts)
@@ -121,7 +121,7 @@ class CommandProcessor:
         """Write the record to the dead-letter topic and count it."""
         letter = dead_letter(source, stage, reason, error, attempts, int(self._clock() * 1000))
         await write_dead_letter(self._send_dead_letter, letter, dead_letter_headers(letter, error))
-        self._metrics.commands.labels("dead_lettered").inc()
+        self._metrics.finished(source, "dead_lettered", attempts)
         log.warning(
             "command.dead_lettered",
             stage=stage,

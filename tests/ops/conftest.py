@@ -1,6 +1,59 @@
-"""Fixtures of the operations tests: the writer process and the fake Intercom."""
+"""Fixtures of the operations tests: settings for both processes, the processes, the fake."""
 
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from intercom_stream.settings import Settings
+from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
+from tests.processes import Process, free_port
 from tests.stream_app.writer.conftest import fake
-from tests.stream_app.writer.test_writer_kafka import worker, writer_settings
 
-__all__ = ["fake", "worker", "writer_settings"]
+__all__ = ["fake"]
+
+
+@pytest.fixture
+def ops_settings(kafka_settings: Settings, fake: FakeIntercom) -> Settings:
+    """This test's topics, the fake Intercom, free web ports and short writer retries."""
+    return kafka_settings.model_copy(
+        update={
+            "intercom_api_url": fake.url,
+            "intercom_access_token": DEFAULT_TOKEN,
+            "worker_web_port": free_port(),
+            "writer_web_port": free_port(),
+            "writer_max_attempts": 3,
+            "writer_backoff_cap_seconds": 0.4,
+        }
+    )
+
+
+async def started(command: str, settings: Settings, port: int, path: str, log: Path) -> Process:
+    """Start an `intercom-stream` process and wait until its web server answers."""
+    process = Process(command, settings, log).start()
+    try:
+        await process.wait_http(port, path)
+    except BaseException:
+        process.kill()
+        raise
+    return process
+
+
+@pytest.fixture
+async def writer_process(ops_settings: Settings, tmp_path: Path) -> AsyncIterator[Process]:
+    """A running writer process."""
+    port = ops_settings.writer_web_port
+    process = await started("writer", ops_settings, port, "/writer/health", tmp_path / "w.log")
+    yield process
+    process.kill()
+
+
+@pytest.fixture
+async def worker_process(ops_settings: Settings, tmp_path: Path) -> AsyncIterator[Process]:
+    """A running worker process."""
+    port = ops_settings.worker_web_port
+    process = await started("worker", ops_settings, port, "/metrics", tmp_path / "k.log")
+    yield process
+    process.kill()

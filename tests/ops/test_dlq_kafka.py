@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from intercom_stream.settings import Settings
 from intercom_stream.topics import resolution_topic
@@ -22,9 +23,13 @@ async def duplicates_seen(settings: Settings) -> float:
     url = f"http://127.0.0.1:{settings.writer_web_port}/writer/metrics"
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         text = await response.text()
-    prefix = 'intercom_writer_commands_total{result="duplicate"} '
-    found = [line for line in text.splitlines() if line.startswith(prefix)]
-    return float(found[0].removeprefix(prefix)) if found else 0.0
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "intercom_writer_commands_total"
+        and sample.labels.get("result") == "duplicate"
+    )
 
 
 async def topic_sizes(settings: Settings) -> dict[str, int]:
@@ -35,10 +40,10 @@ async def topic_sizes(settings: Settings) -> dict[str, int]:
 
 
 async def test_a_404_is_listed_requeued_once_accepted_and_a_second_requeue_sends_nothing(
-    worker: Process, writer_settings: Settings, fake: FakeIntercom
+    writer_process: Process, ops_settings: Settings, fake: FakeIntercom
 ) -> None:
     """dlq list shows the 404; the plan changes nothing; requeue delivers once, twice still once."""
-    settings = writer_settings
+    settings = ops_settings
     fake.faults.unknown_users.update({"ghost", "phantom"})
     command, other = make_command("ghost"), make_command("phantom")
     await publish(settings, [command])
@@ -65,7 +70,9 @@ async def test_a_404_is_listed_requeued_once_accepted_and_a_second_requeue_sends
     assert "\x1b" not in done.out
     assert "\r" not in done.out
     assert "requeue: 1/1 (" in done.out.splitlines()[-2]
-    await until(lambda: _true(fake.accepted()), 30, lambda: f"{fake.calls}\n{worker.log_tail()}")
+    await until(
+        lambda: _true(fake.accepted()), 30, lambda: f"{fake.calls}\n{writer_process.log_tail()}"
+    )
     assert (await cli(settings, "dlq", "list", "--json")).json_lines() == [row2]
     resolved = (await cli(settings, "dlq", "list", "--all", "--json")).json_lines()
     assert [r["resolved"] for r in resolved] == ["requeued", None]
@@ -75,7 +82,7 @@ async def test_a_404_is_listed_requeued_once_accepted_and_a_second_requeue_sends
     async def skipped() -> bool:
         return await duplicates_seen(settings) >= 1
 
-    await until(skipped, 30, lambda: f"no duplicate counted\n{worker.log_tail()}")
+    await until(skipped, 30, lambda: f"no duplicate counted\n{writer_process.log_tail()}")
     assert fake.accepted() == {command.command_id: 1}
 
 
@@ -97,10 +104,10 @@ async def listed(settings: Settings, count: int) -> list[dict[str, object]]:
 
 
 async def test_show_and_discard(
-    worker: Process, writer_settings: Settings, fake: FakeIntercom
+    writer_process: Process, ops_settings: Settings, fake: FakeIntercom
 ) -> None:
     """show prints the payload, error and headers; discard plans, then hides the letter."""
-    settings = writer_settings
+    settings = ops_settings
     fake.faults.unknown_users.add("nobody")
     command = make_command("nobody")
     await publish(settings, [command])

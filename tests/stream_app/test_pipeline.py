@@ -150,7 +150,9 @@ async def test_a_good_record_is_handled_published_and_marked(harness: Harness) -
     assert harness.out.conversations[factories.CONVERSATION_ID]["version"] == factories.UPDATED_AT
     assert harness.table == {factories.NOTIFICATION_ID: int(NOW * 1000)}
     assert harness.dead_letters.sent == []
-    assert harness.metric("intercom_stream_notifications_handled_total", topic=TOPIC) == 1
+    assert (
+        harness.metric("intercom_stream_notifications_handled_total", topic=TOPIC, lane="live") == 1
+    )
 
 
 async def test_the_id_is_marked_only_after_the_outputs_are_acknowledged() -> None:
@@ -184,7 +186,10 @@ async def test_a_duplicate_is_skipped_and_counted(harness: Harness) -> None:
     await harness.handle(good_record(offset=8))
     assert len(handler.calls) == 1
     assert len(harness.out.conversation_events.sent) == 1
-    assert harness.metric("intercom_stream_notifications_duplicate_total", topic=TOPIC) == 1
+    assert (
+        harness.metric("intercom_stream_notifications_duplicate_total", topic=TOPIC, lane="live")
+        == 1
+    )
     assert harness.dead_letters.sent == []
 
 
@@ -195,7 +200,10 @@ async def test_a_duplicate_of_a_pending_notification_is_skipped() -> None:
     await harness.handle(good_record(offset=7))
     await harness.handle(good_record(offset=8))
     assert len(handler.calls) == 1
-    assert harness.metric("intercom_stream_notifications_duplicate_total", topic=TOPIC) == 1
+    assert (
+        harness.metric("intercom_stream_notifications_duplicate_total", topic=TOPIC, lane="live")
+        == 1
+    )
 
 
 async def test_a_replay_bypasses_dedup(harness: Harness) -> None:
@@ -205,7 +213,10 @@ async def test_a_replay_bypasses_dedup(harness: Harness) -> None:
     await harness.handle(good_record(extra_headers=(("replay", b"true"),)))
     assert len(handler.calls) == 2
     assert len(harness.out.conversation_events.sent) == 2
-    assert harness.metric("intercom_stream_notifications_duplicate_total", topic=TOPIC) is None
+    assert (
+        harness.metric("intercom_stream_notifications_duplicate_total", topic=TOPIC, lane="live")
+        is None
+    )
 
 
 async def test_a_replay_header_other_than_true_does_not_bypass_dedup(harness: Harness) -> None:
@@ -243,7 +254,7 @@ async def test_a_bad_signature_is_dead_lettered_at_verify(
     assert letter.stage == "verify"
     assert letter.error_type == "SignatureError"
     assert message in letter.error_message
-    assert harness.metric("intercom_stream_dead_letters_total", stage="verify") == 1
+    assert harness.metric("intercom_stream_dead_letters_total", stage="verify", lane="live") == 1
     assert harness.table == {}
 
 
@@ -291,7 +302,7 @@ async def test_a_record_that_is_not_an_envelope_is_dead_lettered_at_parse(
     assert letter.stage == "parse"
     assert letter.error_type == "ValidationError"
     assert letter.payload == value
-    assert harness.metric("intercom_stream_dead_letters_total", stage="parse") == 1
+    assert harness.metric("intercom_stream_dead_letters_total", stage="parse", lane="live") == 1
 
 
 async def test_a_handler_failing_twice_then_succeeding_is_retried(harness: Harness) -> None:
@@ -303,7 +314,7 @@ async def test_a_handler_failing_twice_then_succeeding_is_retried(harness: Harne
     assert harness.sleeps == [0.2, 0.4]
     assert len(harness.out.conversation_events.sent) == 1
     assert harness.dead_letters.sent == []
-    assert harness.metric("intercom_stream_handler_retries_total", topic=TOPIC) == 2
+    assert harness.metric("intercom_stream_handler_retries_total", topic=TOPIC, lane="live") == 2
     assert list(harness.table) == [factories.NOTIFICATION_ID]
 
 
@@ -347,7 +358,7 @@ async def test_a_handler_that_always_fails_is_dead_lettered_after_max_attempts(
     assert letter.payload == source.value
     assert letter.received_at_ms == source.timestamp_ms
     assert letter.failed_at_ms == int(NOW * 1000)
-    assert harness.metric("intercom_stream_dead_letters_total", stage="handler") == 1
+    assert harness.metric("intercom_stream_dead_letters_total", stage="handler", lane="live") == 1
     assert harness.table == {}
     assert not harness.dedup.seen(factories.NOTIFICATION_ID)
 
@@ -365,7 +376,7 @@ async def test_a_poison_message_is_dead_lettered_at_once(harness: Harness) -> No
         1,
         "PoisonMessageError",
     )
-    assert harness.metric("intercom_stream_handler_retries_total", topic=TOPIC) is None
+    assert harness.metric("intercom_stream_handler_retries_total", topic=TOPIC, lane="live") is None
 
 
 async def test_an_unknown_topic_is_counted_and_logged_once(
