@@ -13,17 +13,8 @@ from tests.reliability.summary import record
 
 SCENARIO = "6 two workers, rebalances"
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.timeout(420)]
-# Found by this scenario (stream_app/faust_seams.py, TopicGate): a worker that is not the group's
-# leader never sees partition counts in `consumer.topic_partitions()` (aiokafka fills the
-# coordinator's metadata snapshot on the leader only), so its actors wait at the gate, the next
-# rebalance cannot drain them, and after WORKER_TOPICS_WAIT_SECONDS it exits TopicsNotReadyError.
-DEFECT = (
-    "product defect: the TopicGate of a non-leader worker never opens (topic_partitions() is "
-    "None off the group leader); the group stalls and that worker exits TopicsNotReadyError"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=DEFECT)
 async def test_partitions_moving_between_two_workers_lose_and_double_nothing(
     pipe: Pipeline, unique: str
 ) -> None:
