@@ -83,7 +83,7 @@ class Executor:
             raise AttemptsExhaustedError(exc, 1) from exc
         if plan.jump is None:
             plan.done.append(step.name)
-            if not last:
+            if call is not None and not last:  # a local decision is simply made again
                 self._save(plan)
         return attempts
 

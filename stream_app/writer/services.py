@@ -40,6 +40,15 @@ async def forward(publish: Publish, changes: list[Change]) -> None:
         await publish(change.key.encode(), change.value(), [])
 
 
+def webhook_changes(raw: bytes) -> list[Change]:
+    """Return a webhook's cache changes; a malformed one changes nothing (the cache is a hint)."""
+    try:
+        return changes_of(raw)
+    except (TypeError, ValueError, KeyError):
+        log.warning("contact_cache.unreadable_webhook", size=len(raw))
+        return []
+
+
 def register_writer_state(app: faust.App, settings: Settings) -> WriterState:
     """Declare the cache and progress tables and the cache agents; return what they hold."""
     parts = settings.topic_partitions
@@ -61,7 +70,7 @@ def register_cache_feed(app: faust.App, settings: Settings, cache: Any) -> None:
     @app.agent(notifications, name="contact-cache-feed")
     async def feed(stream: Any) -> None:
         async for value in stream:
-            await forward(publish, changes_of(value))
+            await forward(publish, webhook_changes(value))
 
     @app.agent(updates, name="contact-cache")
     async def keep(stream: Any) -> None:
