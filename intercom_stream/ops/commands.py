@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import time
 
 from rich.console import Console
@@ -109,8 +110,22 @@ def act(settings: Settings, args: argparse.Namespace, verb: str, action: dlq.Act
     return EXIT_NOT_FOUND if missing else 0
 
 
+def run_exporter(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve the dead-letter and replay-backlog metrics until interrupted."""
+    from intercom_stream.ops.exporter import serve
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(settings, args.host, args.port, args.interval))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `dlq list|show|requeue|discard` to the command line."""
+    """Add `dlq list|show|requeue|discard` and `exporter` to the command line."""
+    exporter = sub.add_parser("exporter", help="serve dead-letter and replay metrics")
+    exporter.add_argument("--host", default="0.0.0.0")  # noqa: S104 - scraped from elsewhere
+    exporter.add_argument("--port", type=int, default=9310)
+    exporter.add_argument("--interval", type=float, default=30.0, help="seconds between reads")
+    exporter.set_defaults(run=run_exporter)
     root = sub.add_parser("dlq", help="inspect, requeue and discard dead letters")
     verbs = root.add_subparsers(dest="dlq_command", required=True)
     listing = verbs.add_parser("list", help="list unresolved dead letters")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 
 from intercom_stream.settings import Settings
 from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
-from tests.processes import Process, free_port
+from tests.processes import Process, free_port, settings_env
 from tests.stream_app.writer.conftest import fake
 
 __all__ = ["fake"]
@@ -57,3 +59,36 @@ async def worker_process(ops_settings: Settings, tmp_path: Path) -> AsyncIterato
     process = await started("worker", ops_settings, port, "/metrics", tmp_path / "k.log")
     yield process
     process.kill()
+
+
+@pytest.fixture
+async def exporter_process(
+    ops_settings: Settings, tmp_path: Path
+) -> AsyncIterator[ExporterProcess]:
+    """A running `intercom-stream exporter` reading Kafka every second."""
+    process = ExporterProcess(ops_settings, free_port(), tmp_path / "exporter.log").start()
+    try:
+        await process.wait_http(process.port, "/metrics")
+        yield process
+    finally:
+        process.kill()
+
+
+class ExporterProcess(Process):
+    """The exporter, started with its port and a one-second refresh."""
+
+    def __init__(self, settings: Settings, port: int, log_path: Path) -> None:
+        """Remember the port; nothing starts until start()."""
+        super().__init__("exporter", settings, log_path)
+        self.port = port
+
+    def start(self) -> ExporterProcess:
+        """Start the exporter with its arguments."""
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "intercom_stream", "exporter", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--interval", "1"],
+                env=settings_env(self.settings), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        return self

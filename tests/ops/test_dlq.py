@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import orjson
@@ -10,8 +11,10 @@ import pytest
 from rich.console import Console
 
 from intercom_stream.ops import dlq
+from intercom_stream.ops.exporter import OpsMetrics
 from intercom_stream.ops.render import Progress, rows
 from intercom_stream.ops.timespec import iso, parse_instant
+from intercom_stream.settings import Settings
 from schemas import DeadLetter, RecordHeader
 
 NOW = 1_763_700_000.0
@@ -88,3 +91,20 @@ def test_without_a_terminal_progress_is_plain_lines_and_rows_are_tab_separated()
     assert out.getvalue().splitlines() == [
         "replay: 2/3 (1.3/s)", "replay: 3/3 (1.5/s)", "id\tstage", "0:1\twriter",
     ]  # fmt: skip
+
+
+def test_the_exporter_shows_unresolved_letters_by_stage_and_the_oldest_age(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Resolved letters are not counted; every stage has a sample, zero when none."""
+    metrics = OpsMetrics(make_settings(), clock=lambda: NOW)
+    done = {"action": "discarded"}
+    metrics.show(dlq.Inventory([entry("0:1"), entry("0:2", resolution=done)], ["0:3"]), 7)
+    value = metrics.registry.get_sample_value
+    assert value("intercom_stream_dlq_unresolved", {"stage": "writer"}) == 1
+    assert value("intercom_stream_dlq_unresolved", {"stage": "parse"}) == 0
+    assert value("intercom_stream_dlq_oldest_unresolved_age_seconds") == pytest.approx(60)
+    assert (
+        value("intercom_stream_dlq_records"),
+        value("intercom_stream_replay_remaining_records"),
+    ) == (3, 7)
