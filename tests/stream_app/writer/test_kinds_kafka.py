@@ -13,6 +13,7 @@ from schemas.commands import AnyCommand, command_record
 from tests.fakes.intercom import FakeIntercom
 from tests.kafka_helpers import produce
 from tests.processes import Process
+from tests.schemas.command_examples import example
 from tests.stream_app.writer.recipe_harness import command
 from tests.stream_app.writer.test_writer_kafka import dead_letters, until
 
@@ -80,7 +81,7 @@ async def test_every_kind_makes_its_calls_once_and_a_refusal_is_dead_lettered(
     worker: Process, writer_settings: Settings, fake: FakeIntercom
 ) -> None:
     """Each kind: the documented call(s) and bodies, accepted once; a 404 ends as a dead letter."""
-    resources = fake.resources
+    resources, servers = fake.resources, writer_settings.kafka_bootstrap_servers
     resources.content.add_conversation("515")
     resources.content.create_article({"title": "Old", "author_id": 1})
     lead, user = (
@@ -91,13 +92,20 @@ async def test_every_kind_makes_its_calls_once_and_a_refusal_is_dead_lettered(
     phase = first_phase(lead["id"], user["id"])
     ghost = command("conversation.reply", "ghost-reply", conversation_id="999")
     await publish(writer_settings, [*phase, ghost, *phase])  # the copies are redeliveries
+    invalid = orjson.dumps(example("contact.tag", "no-contact", external_id=None))
+    await produce(servers, writer_settings.topic_commands, [(b"external_id:x", invalid, [])])
     await settle(fake, worker, len(phase))  # the data event goes to /events, the ghost here
     chain = contact_chain()
     await publish(writer_settings, chain + chain)
     await settle(fake, worker, len(phase) + len(chain) + 1)  # the tag is two calls
     await duplicates_skipped(worker, len(phase) + len(chain))
-    [letter] = await dead_letters(writer_settings, 1)
-    assert orjson.loads(letter.payload)["command_id"] == "ghost-reply"
+    letters = {
+        orjson.loads(d.payload)["command_id"]: d for d in await dead_letters(writer_settings, 2)
+    }
+    assert (letters["no-contact"].stage, letters["no-contact"].payload) == ("validate", invalid)
+    assert "exactly one of contact_id, external_id" in letters["no-contact"].error_message
+    letter = letters["ghost-reply"]
+    assert letter.stage == "writer"
     assert "HTTP 404 (not_found: Resource Not Found) request_id=req-" in letter.error_message
     calls = calls_by_command(fake)
     contact_id = resources.state.by_external_id("u-42")["id"]  # type: ignore[index]
