@@ -132,29 +132,36 @@ def add(
     return parser
 
 
+ARTICLE_COLUMNS = ("id", "title", "state", "author_id", "parent_id", "updated_at")
+COLLECTION_COLUMNS = ("id", "name", "parent_id", "help_center_id", "updated_at")
+SUBCOMMANDS: tuple[
+    tuple[str, str, str, Callable[[argparse.Namespace], Listing], str | None], ...
+] = (
+    ("contacts", "search", "search contacts", contacts_search, "--query"),
+    ("conversations", "open", "an admin's open conversations", open_conversations, "--admin"),
+    (
+        "articles",
+        "list",
+        "every article",
+        help_center("/articles", "articles", ARTICLE_COLUMNS),
+        None,
+    ),
+    (
+        "collections",
+        "list",
+        "every collection",
+        help_center("/help_center/collections", "collections", COLLECTION_COLUMNS),
+        None,
+    ),
+)
+
+
 def register(sub: Any) -> None:
     """Add `intercom contacts search`, `conversations open`, `articles list`, `collections list`."""
     intercom = sub.add_parser("intercom", help="read Intercom (paced, through the budget)")
     resources = intercom.add_subparsers(dest="resource", required=True)
-    contacts = resources.add_parser("contacts").add_subparsers(dest="action", required=True)
-    add(contacts, "search", "search contacts", contacts_search).add_argument(
-        "--query", required=True
-    )
-    conversations = resources.add_parser("conversations").add_subparsers(
-        dest="action", required=True
-    )
-    add(conversations, "open", "an admin's open conversations", open_conversations).add_argument(
-        "--admin", required=True
-    )
-    article_columns = ("id", "title", "state", "author_id", "parent_id", "updated_at")
-    articles = resources.add_parser("articles").add_subparsers(dest="action", required=True)
-    add(articles, "list", "every article", help_center("/articles", "articles", article_columns))
-    collection_columns = ("id", "name", "parent_id", "help_center_id", "updated_at")
-    collections = resources.add_parser("collections").add_subparsers(dest="action", required=True)
-    path = "/help_center/collections"
-    add(
-        collections,
-        "list",
-        "every collection",
-        help_center(path, "collections", collection_columns),
-    )
+    for resource, action, help, listing, required in SUBCOMMANDS:
+        actions = resources.add_parser(resource).add_subparsers(dest="action", required=True)
+        parser = add(actions, action, help, listing)
+        if required is not None:
+            parser.add_argument(required, required=True)

@@ -43,7 +43,7 @@ class Executor:
     async def run(self, command: AnyCommand, force: bool = False) -> int:
         """Make the command's calls and return their attempts; raise AttemptsExhaustedError."""
         plan = self._resume(command, force)
-        steps = recipe_for(command, self._caches)
+        steps = recipe_for(command)
         attempts = index = 0
         while index < len(steps):
             if steps[index].name not in plan.done:
@@ -57,8 +57,9 @@ class Executor:
         """Return the plan where an earlier attempt left it (afresh when forced)."""
         saved = None if force else self._progress.get(command.command_id)
         if not isinstance(saved, dict):
-            return Plan(command)
-        plan = Plan(command, dict(saved.get("values") or {}), list(saved.get("done") or []))
+            return Plan(command, self._caches)
+        values, done = dict(saved.get("values") or {}), list(saved.get("done") or [])
+        plan = Plan(command, self._caches, values, done)
         intent = saved.get("intent")
         if intent and intent not in plan.done:
             error = UncertainError(f"step {intent!r} may have reached Intercom before a restart")

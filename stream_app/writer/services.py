@@ -80,6 +80,12 @@ def register_cache_feed(app: faust.App, settings: Settings, cache: Any) -> None:
             except Exception as exc:  # noqa: BLE001 - an escape would end the agent unnoticed
                 stop_consuming(exc)
 
+    register_cache_page(app, cache)
+
+
+def register_cache_page(app: faust.App, cache: Any) -> None:
+    """Expose the instance's local contact-cache entry count on /writer/contact-cache."""
+
     @app.page("/writer/contact-cache")
     async def cache_page(view: Any, request: Any) -> Any:
         return view.json({"local_entries": sum(1 for _ in cache)})

@@ -2,37 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from schemas.commands import AnyCommand
-from stream_app.writer.cache import Caches
 from stream_app.writer.recipes import contacts, others
 from stream_app.writer.recipes.plan import Plan, Recipe, Step, UnresolvedError
 
-RECIPES: dict[str, Callable[[Caches], Recipe[Any]]] = {
-    "data_event.create": others.data_event,
-    "contact.find_or_create": contacts.find_or_create,
-    "contact.update": contacts.update_contact,
-    "contact.merge": contacts.merge,
-    "contact.tag": contacts.tag,
-    "contact.untag": contacts.tag,
-    "conversation.reply": others.conversation_message,
-    "conversation.note": others.conversation_message,
-    "conversation.close": others.conversation_message,
-    "conversation.open": others.conversation_state,
-    "conversation.snooze": others.conversation_state,
-    "conversation.assign": others.conversation_state,
-    "article.create": others.article_create,
-    "article.update": others.article_update,
-    "company.upsert": others.company_upsert,
-    "company.attach_contact": others.attach_company,
+RECIPES: dict[str, Recipe[Any]] = {
+    "data_event.create": others.DATA_EVENT,
+    "contact.find_or_create": contacts.FIND_OR_CREATE,
+    "contact.update": contacts.UPDATE,
+    "contact.merge": contacts.MERGE,
+    "contact.tag": contacts.TAG,
+    "contact.untag": contacts.TAG,
+    "conversation.reply": others.CONVERSATION_MESSAGE,
+    "conversation.note": others.CONVERSATION_MESSAGE,
+    "conversation.close": others.CONVERSATION_MESSAGE,
+    "conversation.open": others.CONVERSATION_STATE,
+    "conversation.snooze": others.CONVERSATION_STATE,
+    "conversation.assign": others.CONVERSATION_STATE,
+    "article.create": others.ARTICLE_CREATE,
+    "article.update": others.ARTICLE_UPDATE,
+    "company.upsert": others.COMPANY_UPSERT,
+    "company.attach_contact": others.ATTACH_COMPANY,
 }
 
 
-def recipe_for(command: AnyCommand, caches: Caches) -> Recipe[Any]:
+def recipe_for(command: AnyCommand) -> Recipe[Any]:
     """Return the steps of the command's kind."""
-    return RECIPES[command.kind](caches)
+    return RECIPES[command.kind]
 
 
 __all__ = ["RECIPES", "Plan", "Recipe", "Step", "UnresolvedError", "recipe_for"]

@@ -14,15 +14,14 @@ from schemas.commands import (
     UpdateArticle,
     UpsertCompany,
 )
-from stream_app.writer.cache import Caches
 from stream_app.writer.errors import IntercomResponseError
-from stream_app.writer.recipes.contacts import resolve_contact, stale
+from stream_app.writer.recipes.contacts import RESOLVE_CONTACT, stale
 from stream_app.writer.recipes.plan import Call, Plan, Recipe, Step, UnresolvedError, single
 
 
-def data_event(caches: Caches) -> Recipe[CreateDataEvent]:
+def event(plan: Plan[CreateDataEvent]) -> Call:
     """Return `POST /events` (Intercom deduplicates it)."""
-    return single("event", lambda plan: plan.command.request())
+    return plan.command.request()
 
 
 def conversation_call(plan: Plan[ConversationCommand]) -> Call:
@@ -32,67 +31,64 @@ def conversation_call(plan: Plan[ConversationCommand]) -> Call:
     return "POST", f"/conversations/{quote(command.conversation_id)}/{action}", command.part()
 
 
-def conversation_message(caches: Caches) -> Recipe[ConversationCommand]:
-    """Return a reply, note or close: each adds a part, so a repeat would add it twice."""
-    return single("part", conversation_call, idempotent=False)
+def article_create(plan: Plan[CreateArticle]) -> Call:
+    """Return `POST /articles`."""
+    return "POST", "/articles", plan.command.body()
 
 
-def conversation_state(caches: Caches) -> Recipe[ConversationCommand]:
-    """Return an open, snooze or assign: each sets a state, so a repeat changes nothing."""
-    return single("part", conversation_call)
-
-
-def article_create(caches: Caches) -> Recipe[CreateArticle]:
-    """Return `POST /articles`: a repeat would make a second article."""
-    return single("create", lambda plan: ("POST", "/articles", plan.command.body()), False)
-
-
-def article_update(caches: Caches) -> Recipe[UpdateArticle]:
+def article_update(plan: Plan[UpdateArticle]) -> Call:
     """Return `PUT /articles/{id}`."""
-
-    def build(plan: Plan[UpdateArticle]) -> Call:
-        return "PUT", f"/articles/{quote(plan.command.article_id)}", plan.command.body()
-
-    return single("update", build)
+    return "PUT", f"/articles/{quote(plan.command.article_id)}", plan.command.body()
 
 
-def company_upsert(caches: Caches) -> Recipe[UpsertCompany]:
-    """Return `POST /companies`, remembering Intercom's id of the company."""
-
-    def take(plan: Plan[UpsertCompany], body: dict[str, Any]) -> None:
-        if body.get("id"):
-            caches.companies.put(plan.command.company.company_id, str(body["id"]))
-
-    return (Step("upsert", lambda plan: ("POST", "/companies", plan.command.body()), take),)
+def company_upsert(plan: Plan[UpsertCompany]) -> Call:
+    """Return `POST /companies` (created or updated by company_id)."""
+    return "POST", "/companies", plan.command.body()
 
 
-def company_id(caches: Caches) -> Step[AttachContactToCompany]:
-    """Return the step finding Intercom's id of your company_id: remembered, else one GET."""
-
-    def request(plan: Plan[AttachContactToCompany]) -> Call | None:
-        if (known := caches.companies.get(plan.command.company_id)) is not None:
-            plan.values["company"] = known
-            return None
-        return "GET", "/companies?" + urlencode({"company_id": plan.command.company_id}), {}
-
-    def take(plan: Plan[AttachContactToCompany], body: dict[str, Any]) -> None:
-        plan.values["company"] = str(body["id"])
-        caches.companies.put(plan.command.company_id, plan.values["company"])
-
-    def missing(plan: Plan[AttachContactToCompany], error: IntercomResponseError) -> bool:
-        if error.status == 404:
-            raise UnresolvedError(f"no company {plan.command.company_id!r}: {error}")
-        return False
-
-    return Step("company_id", request, take, missing)
+def upserted(plan: Plan[UpsertCompany], body: dict[str, Any]) -> None:
+    """Remember Intercom's id of the company."""
+    if body.get("id"):
+        plan.caches.companies.put(plan.command.company.company_id, str(body["id"]))
 
 
-def attach_company(caches: Caches) -> Recipe[AttachContactToCompany]:
-    """Return resolve contact -> company id -> `POST /contacts/{id}/companies`."""
+def find_company(plan: Plan[AttachContactToCompany]) -> Call | None:
+    """Return the look-up of Intercom's company id, unless it is remembered."""
+    if (remembered := plan.caches.companies.get(plan.command.company_id)) is not None:
+        plan.values["company"] = remembered
+        return None
+    return "GET", "/companies?" + urlencode({"company_id": plan.command.company_id}), {}
 
-    def attach(plan: Plan[AttachContactToCompany]) -> Call:
-        body = {"id": plan.value("company")}
-        return "POST", f"/contacts/{plan.value('contact_id')}/companies", body
 
-    recover = stale(caches, "resolve_contact")
-    return (resolve_contact(caches), company_id(caches), Step("attach", attach, recover=recover))
+def found_company(plan: Plan[AttachContactToCompany], body: dict[str, Any]) -> None:
+    """Remember Intercom's id of the company."""
+    plan.values["company"] = str(body["id"])
+    plan.caches.companies.put(plan.command.company_id, plan.values["company"])
+
+
+def no_company(plan: Plan[AttachContactToCompany], error: IntercomResponseError) -> bool:
+    """Fail the command as unresolved when Intercom has no such company."""
+    if error.status == 404:
+        raise UnresolvedError(f"no company {plan.command.company_id!r}: {error}")
+    return False
+
+
+def attach_company(plan: Plan[AttachContactToCompany]) -> Call:
+    """Return `POST /contacts/{id}/companies` with Intercom's company id."""
+    body = {"id": plan.value("company")}
+    return "POST", f"/contacts/{plan.value('contact_id')}/companies", body
+
+
+DATA_EVENT: Recipe[CreateDataEvent] = single("event", event)
+# A reply, note or close adds a part: a repeat would add it twice.
+CONVERSATION_MESSAGE: Recipe[ConversationCommand] = single("part", conversation_call, False)
+# An open, snooze or assign sets a state: a repeat changes nothing.
+CONVERSATION_STATE: Recipe[ConversationCommand] = single("part", conversation_call)
+ARTICLE_CREATE: Recipe[CreateArticle] = single("create", article_create, idempotent=False)
+ARTICLE_UPDATE: Recipe[UpdateArticle] = single("update", article_update)
+COMPANY_UPSERT: Recipe[UpsertCompany] = (Step("upsert", company_upsert, upserted),)
+ATTACH_COMPANY: Recipe[AttachContactToCompany] = (
+    RESOLVE_CONTACT,
+    Step("company_id", find_company, found_company, no_company),
+    Step("attach", attach_company, recover=stale("resolve_contact")),
+)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from schemas.commands import CommandBase
+from stream_app.writer.cache import Caches
 from stream_app.writer.errors import IntercomResponseError, WriterError
 
 Call = tuple[str, str, dict[str, Any]]  # method, path, JSON body
@@ -29,9 +30,10 @@ class UnresolvedError(WriterError):
 
 @dataclass
 class Plan(Generic[C]):
-    """A command on its way: what the finished steps learnt, and where to go next."""
+    """A command on its way: the caches it may read, what its steps learnt, where to go next."""
 
     command: C
+    caches: Caches = field(default_factory=Caches)
     values: dict[str, Any] = field(default_factory=dict)
     done: list[str] = field(default_factory=list)
     jump: str | None = None
