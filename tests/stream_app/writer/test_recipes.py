@@ -221,3 +221,31 @@ async def test_intercom_refusals_fail_the_command_with_the_request_id(fake: Fake
     assert "not_found" in str(missing.value.error)
     assert "request_id=req-" in str(missing.value.error)
     assert "User Not Found" in str(invalid.value.error)
+
+
+async def test_a_refused_reply_clears_its_intent_so_a_requeue_can_send_it(
+    fake: FakeIntercom,
+) -> None:
+    """A 404 means Intercom did not act: the same command sent again (no force) is tried."""
+    async with harness(fake) as h:
+        with pytest.raises(AttemptsExhaustedError):
+            await h.run(command("conversation.reply"))
+        assert h.progress["example-conversation.reply"]["intent"] is None
+        fake.resources.content.add_conversation("515")
+        await h.run(command("conversation.reply"))
+        assert h.calls() == [("POST", "/conversations/515/reply")] * 2
+        assert h.progress == {}
+
+
+async def test_a_command_failing_at_its_last_call_keeps_its_progress_for_the_retry(
+    fake: FakeIntercom,
+) -> None:
+    """The tag is resolved, the attach 404s: progress keeps the tag id; nothing is repeated."""
+    async with harness(fake) as h:
+        with pytest.raises(AttemptsExhaustedError):
+            await h.run(
+                command("contact.tag", contact_id="5f1a0000000000000000000f", external_id=None)
+            )
+        saved = h.progress["example-contact.tag"]
+        assert (saved["done"], saved["values"]["tag_id"]) == (["resolve_contact", "tag_id"], "100")
+        assert h.calls() == [("POST", "/tags"), ("POST", "/contacts/5f1a0000000000000000000f/tags")]
