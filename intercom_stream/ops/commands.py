@@ -121,6 +121,9 @@ def run_exporter(settings: Settings, args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `dlq list|show|requeue|discard` and `exporter` to the command line."""
+    from intercom_stream.ops import replay_cli
+
+    replay_cli.register(sub)
     exporter = sub.add_parser("exporter", help="serve dead-letter and replay metrics")
     exporter.add_argument("--host", default="0.0.0.0")  # noqa: S104 - scraped from elsewhere
     exporter.add_argument("--port", type=int, default=9310)
