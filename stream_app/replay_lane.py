@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import faust
+import structlog
 
 from intercom_stream.settings import Settings
 from intercom_stream.topics import replay_topic
@@ -102,7 +103,9 @@ def register_replay_lane(
         async def handle(self, source: Source) -> None:
             """Process one replayed record, forcing its commands if it is so marked."""
             self.sink.force = source.header(headers.REPLAY_FORCE_RESEND) == b"true"
-            await super().handle(source)
+            replay_id = (source.header(headers.REPLAY_ID) or b"").decode(errors="replace")
+            with structlog.contextvars.bound_contextvars(replay_id=replay_id):
+                await super().handle(source)
 
     @app.agent(topic, name="replay", isolated_partitions=True)
     async def replay(stream: Any) -> None:
