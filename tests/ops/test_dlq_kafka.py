@@ -1,6 +1,9 @@
-"""The dead-letter round trip with a real writer process, the real broker and the fake Intercom."""
+"""Dead-letter round trips through real writer and worker processes and the fake Intercom."""
 
 from __future__ import annotations
+
+import time
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -8,9 +11,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from intercom_stream.settings import Settings
 from intercom_stream.topics import resolution_topic
+from tests.conftest import TEST_SECRET
 from tests.fakes.intercom import FakeIntercom
 from tests.kafka_helpers import collect_until, consume_all
 from tests.ops.cli import cli
+from tests.ops.notifications import write_notifications
 from tests.processes import Process
 from tests.stream_app.writer.conftest import make_command
 from tests.stream_app.writer.test_writer_kafka import publish, until
@@ -124,3 +129,50 @@ async def test_show_and_discard(
     assert (await cli(settings, "dlq", "list", "--json")).json_lines() == []
     assert (await cli(settings, "dlq", "show", "0:999", expect=2)).code == 2
     assert len(fake.accepted()) == 0
+
+
+async def test_a_requeued_notification_is_handled_once_even_when_requeued_twice(
+    ops_settings: Settings, tmp_path: Path
+) -> None:
+    """A secret rotation dead-letters at verify; with both secrets, requeue handles it once."""
+    rotated = ops_settings.model_copy(update={"intercom_client_secret": "new-secret"})
+    worker = Process("worker", rotated, tmp_path / "worker1.log").start()
+    try:
+        await worker.wait_http(rotated.worker_web_port, "/metrics")
+        [sent] = await write_notifications(
+            rotated, [("n-rot", "conversation.user.created", int(time.time() * 1000))]
+        )
+        [row] = await listed(rotated, 1)
+        assert (row["stage"], row["source_topic"]) == ("verify", rotated.topic_notifications)
+    finally:
+        worker.kill()
+    both = rotated.model_copy(update={"intercom_client_secret": f"new-secret,{TEST_SECRET}"})
+    worker = Process("worker", both, tmp_path / "worker2.log").start()
+    try:
+        await worker.wait_http(both.worker_web_port, "/metrics")
+        metrics = f"http://127.0.0.1:{both.worker_web_port}/metrics"
+        await cli(both, "dlq", "requeue", str(row["id"]), "--execute")
+        await wait_for_metric(metrics, "intercom_stream_notifications_handled_total", 1, worker)
+        await cli(both, "dlq", "requeue", str(row["id"]), "--execute")
+        await wait_for_metric(metrics, "intercom_stream_notifications_duplicate_total", 1, worker)
+        assert await metric_sum(metrics, "intercom_stream_notifications_handled_total") == 1
+    finally:
+        worker.kill()
+    assert sent.notification_id == "n-rot"
+
+
+async def metric_sum(url: str, name: str) -> float:
+    """Return the sum of a metric's samples on a /metrics page."""
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        text = await response.text()
+    families = text_string_to_metric_families(text)
+    return sum(s.value for f in families for s in f.samples if s.name == name)
+
+
+async def wait_for_metric(url: str, name: str, value: float, process: Process) -> None:
+    """Wait (bounded) until the metric's sum reaches the value."""
+
+    async def reached() -> bool:
+        return await metric_sum(url, name) >= value
+
+    await until(reached, 60, lambda: f"{name} below {value}\n{process.log_tail()}")
