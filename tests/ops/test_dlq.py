@@ -108,3 +108,15 @@ def test_the_exporter_shows_unresolved_letters_by_stage_and_the_oldest_age(
         value("intercom_stream_dlq_records"),
         value("intercom_stream_replay_remaining_records"),
     ) == (3, 7)
+
+
+def test_on_a_terminal_progress_is_a_bar_and_rows_a_table() -> None:
+    """The rich path renders without error: a bar with counts, a table with the columns."""
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    with Progress(console, "requeue", 2) as progress:
+        progress.advance(2)
+    rows(console, [{"id": "0:1", "stage": "writer"}], ["id", "stage"], as_json=False)
+    text = out.getvalue()
+    assert "2/2" in text
+    assert "│ 0:1 │ writer │" in text
