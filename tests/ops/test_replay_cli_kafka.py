@@ -118,3 +118,23 @@ async def test_ctrl_c_stops_cleanly_and_resume_sends_the_rest_once(
     assert {dict(r.headers)["x-replay-id"] for r in replayed} == {replay_id.encode()}
     [row] = await history(settings)
     assert (row["outcome"], row["sent"], row["resumes"]) == ("finished", 12, 1)
+
+
+async def test_ids_and_offset_ranges_select_precisely(kafka_settings: Settings) -> None:
+    """--id picks notifications by id; --partition with offsets picks [from, to) there."""
+    settings = kafka_settings
+    sent = await nine_notifications(settings, int(time.time() * 1000) - 5 * HOUR_MS)
+    by_id = await cli(settings, "replay", "--id", "n-0-0", "--id", "n-2-2")
+    assert "plan: replay 2 of 9 notifications" in by_id.out
+    partition = sent[0].partition
+    mine = sorted(s.offset for s in sent if s.partition == partition)
+    span = [
+        "--partition",
+        str(partition),
+        "--from-offset",
+        str(mine[0]),
+        "--to-offset",
+        str(mine[0] + 1),
+    ]
+    precise = await cli(settings, "replay", *span)
+    assert "plan: replay 1 of 1 notifications" in precise.out
