@@ -24,8 +24,13 @@ class Sent:
     offset: int
 
 
-async def write_notifications(settings: Settings, specs: list[tuple[str, str, int]]) -> list[Sent]:
-    """Write (notification id, Intercom topic, timestamp ms) as the ingress would, signed."""
+async def write_notifications(
+    settings: Settings, specs: list[tuple[str, str, int]], key: bytes | None = None
+) -> list[Sent]:
+    """Write (notification id, Intercom topic, timestamp ms) as the ingress would, signed.
+
+    Each record is keyed by its notification id unless one key is given for all.
+    """
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers(), acks="all")
     await producer.start()
     sent = []
@@ -38,8 +43,8 @@ async def write_notifications(settings: Settings, specs: list[tuple[str, str, in
                 (headers.SIGNATURE, sign(body, TEST_SECRET.encode()).encode()),
             ]
             meta = await producer.send_and_wait(
-                settings.topic_notifications, body, key=notification_id.encode(), headers=record,
-                timestamp_ms=timestamp_ms,
+                settings.topic_notifications, body, key=key or notification_id.encode(),
+                headers=record, timestamp_ms=timestamp_ms,
             )  # fmt: skip
             sent.append(Sent(notification_id, topic, timestamp_ms, meta.partition, meta.offset))
     finally:

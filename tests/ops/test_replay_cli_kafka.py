@@ -9,6 +9,8 @@ import time
 from typing import Any
 
 import pytest
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from intercom_stream.settings import Settings
 from intercom_stream.topics import replay_audit_topic, replay_topic
@@ -138,3 +140,22 @@ async def test_ids_and_offset_ranges_select_precisely(kafka_settings: Settings) 
     ]
     precise = await cli(settings, "replay", *span)
     assert "plan: replay 1 of 1 notifications" in precise.out
+
+
+async def test_the_plan_warns_when_retention_cut_the_window(kafka_settings: Settings) -> None:
+    """Records deleted before the window's first retained one make the plan say so."""
+    settings = kafka_settings
+    base = int(time.time() * 1000) - 5 * HOUR_MS
+    specs = [(f"cut-{h}", "conversation.user.created", base + h * HOUR_MS) for h in range(3)]
+    sent = await write_notifications(settings, specs, key=b"one-partition")
+    first = sent[0]
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        tp = TopicPartition(settings.topic_notifications, first.partition)
+        await admin.delete_records({tp: RecordsToDelete(first.offset + 1)})
+    finally:
+        await admin.close()
+    plan = await cli(settings, "replay", "--since", iso(base - HOUR_MS))
+    assert f"plan: replay {len(sent) - 1} of {len(sent) - 1} notifications" in plan.out
+    assert f"partition {first.partition}: retention already removed offsets before" in plan.out
