@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import time
+from typing import TypeAlias
 
 from rich.console import Console
 
@@ -119,8 +120,11 @@ def run_exporter(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `dlq list|show|requeue|discard` and `exporter` to the command line."""
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def register(sub: Subparsers) -> None:
+    """Add `dlq list|show|requeue|discard`, `exporter` and `replay` to the command line."""
     from intercom_stream.ops import replay_cli
 
     replay_cli.register(sub)
@@ -130,7 +134,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     exporter.add_argument("--interval", type=float, default=30.0, help="seconds between reads")
     exporter.set_defaults(run=run_exporter)
     root = sub.add_parser("dlq", help="inspect, requeue and discard dead letters")
-    verbs = root.add_subparsers(dest="dlq_command", required=True)
+    register_dlq(root.add_subparsers(dest="dlq_command", required=True))
+
+
+def register_dlq(verbs: Subparsers) -> None:
+    """Add the dlq verbs."""
     listing = verbs.add_parser("list", help="list unresolved dead letters")
     filters(listing)
     listing.add_argument("--all", action="store_true", help="include resolved ones")
@@ -142,12 +150,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     requeue = verbs.add_parser("requeue", help="send dead letters back where they failed")
     requeue.add_argument("ids", nargs="*", metavar="ID")
     filters(requeue, with_topic=False)
-    requeue.add_argument("--execute", action="store_true", help="do it (default: plan only)")
-    requeue.set_defaults(run=run_requeue, all=False)
     discard = verbs.add_parser("discard", help="mark dead letters resolved without requeuing")
     discard.add_argument("ids", nargs="+", metavar="ID")
-    discard.add_argument("--execute", action="store_true", help="do it (default: plan only)")
-    discard.set_defaults(run=run_discard, all=False)
+    for parser, run in ((requeue, run_requeue), (discard, run_discard)):
+        parser.add_argument("--execute", action="store_true", help="do it (default: plan only)")
+        parser.set_defaults(run=run, all=False)
 
 
 def filters(parser: argparse.ArgumentParser, with_topic: bool = True) -> None:

@@ -63,9 +63,7 @@ def run_replay(settings: Settings, args: argparse.Namespace) -> int:
     """Plan a replay, or with --execute run (or resume) it; `replay history` lists replays."""
     console = Console()
     if args.action == "history":
-        history = replay_audit.history_rows(asyncio.run(replay_audit.read_all(settings)))
-        rows(console, history, HISTORY, args.json)
-        return 0
+        return show_history(settings, console, args.json)
     if args.resume:
         return resume(settings, args, console)
     chosen = selection(args, time.time())
@@ -80,6 +78,13 @@ def run_replay(settings: Settings, args: argparse.Namespace) -> int:
     options = {"force_resend": args.force_resend, "rate": args.rate, "selected": plan.selected}
     opening = replay_audit.started(replay_id, chosen, plan.ranges, options, int(time.time() * 1000))
     return execute(settings, console, opening, plan.ranges, plan.selected)
+
+
+def show_history(settings: Settings, console: Console, as_json: bool) -> int:
+    """Print one line per replay from the audit topic."""
+    history = replay_audit.history_rows(asyncio.run(replay_audit.read_all(settings)))
+    rows(console, history, HISTORY, as_json)
+    return 0
 
 
 def resume(settings: Settings, args: argparse.Namespace, console: Console) -> int:
