@@ -151,4 +151,11 @@ class Pipeline:
         letter = dead_letter(source, stage, reason, exc, attempts, int(self.clock() * 1000))
         await write_dead_letter(self.send_dead_letter, letter, dead_letter_headers(letter, exc))
         self.metrics.dead_lettered.labels(stage, lane_of(source)).inc()
-        log.warning("record.dead_lettered", stage=stage, reason=reason, offset=source.offset)
+        notification_id = (source.header(headers.NOTIFICATION_ID) or b"").decode(errors="replace")
+        log.warning(
+            "record.dead_lettered",
+            stage=stage,
+            reason=reason,
+            offset=source.offset,
+            notification_id=notification_id or None,
+        )
