@@ -3,7 +3,8 @@
 Progress (`{"done": [...], "values": {...}, "intent": step}`) is kept by command id in a
 table of the writer's app, so a command retried after a crash or a rebalance resumes after
 its last finished step instead of repeating it. Before a call Intercom would not deduplicate
-(a reply, a note, a close, a merge, an article create) the step is marked as intended; a
+(a reply, a note, a close, a merge, an article create) the step is marked as intended, and
+the mark is made durable (the changelog acknowledged) before the call goes out; a
 retry that finds the mark without the step done does not call again, it dead-letters the
 command as uncertain (an operator checks Intercom and resends it with `force`).
 """
@@ -11,7 +12,7 @@ command as uncertain (an operator checks Intercom and resends it with `force`).
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
 
@@ -23,6 +24,14 @@ from stream_app.writer.recipes import Plan, Recipe, Step, UnresolvedError, recip
 from stream_app.writer.sender import Request, Sender
 
 log = structlog.get_logger("stream_app.writer.executor")
+
+
+@runtime_checkable
+class Durable(Protocol):
+    """A progress store whose writes can be made durable on demand (sent and acknowledged)."""
+
+    async def persist(self) -> None:
+        """Return once every write so far is durable."""
 
 
 class UncertainError(WriterError):
@@ -94,6 +103,8 @@ class Executor:
         """Make the step's call and feed its answer (or its recoverable error) to the plan."""
         if not step.idempotent:
             self._save(plan, intent=step.name)
+            if isinstance(self._progress, Durable):
+                await self._progress.persist()  # the mark must outlive a crash during the call
         try:
             answer = await self._sender.call(
                 Request(*call, plan.command.command_id, step.idempotent)

@@ -7,7 +7,7 @@ partition N: the command agent reads them from its local store (docs/writer.md).
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,45 @@ from stream_app.writer.cache import Caches, ContactCache
 from stream_app.writer.cache_feed import Change, apply, changes_of
 
 log = structlog.get_logger("stream_app.writer.services")
+
+
+class ProgressTable(MutableMapping[str, Any]):
+    """The writer-progress table, whose writes the producer's flush makes durable."""
+
+    def __init__(self, table: Any, flush: Callable[[], Awaitable[None]]) -> None:
+        """Wrap the faust table; `flush` sends and awaits every buffered record."""
+        self._table = table
+        self._flush = flush
+
+    def __getitem__(self, key: str) -> Any:
+        """Return the progress of a command (KeyError when it has none: the table has a default)."""
+        if key not in self._table:
+            raise KeyError(key)
+        return self._table[key]
+
+    def __contains__(self, key: object) -> bool:
+        """Whether the command has progress."""
+        return key in self._table
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        """Record the progress of a command (on the current event's changelog partition)."""
+        self._table[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        """Forget the progress of a command."""
+        del self._table[key]
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over the command ids with progress (local partitions)."""
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        """Return how many commands have progress (local partitions)."""
+        return len(self._table)
+
+    async def persist(self) -> None:
+        """Return once every progress write so far is acknowledged by Kafka."""
+        await self._flush()
 
 
 @dataclass(frozen=True)
@@ -54,8 +93,9 @@ def register_writer_state(app: faust.App, settings: Settings) -> WriterState:
     parts = settings.topic_partitions
     help_cache = "Intercom contact ids by external id ({id, version}), fed by contact webhooks."
     cache = ledger_table(app, "contact-cache", parts, help_cache)
-    progress = ledger_table(app, "writer-progress", parts, "Recipe progress by command id.")
+    table = ledger_table(app, "writer-progress", parts, "Recipe progress by command id.")
     register_cache_feed(app, settings, cache)
+    progress = ProgressTable(table, lambda: app.producer.flush())
     return WriterState(Caches(contacts=ContactCache(cache)), progress)
 
 
