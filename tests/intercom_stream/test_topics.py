@@ -51,6 +51,8 @@ async def test_create_is_idempotent(
         topic_dead_letter=f"d-{unique}",
         topic_events_conversations=f"ec-{unique}",
         topic_events_contacts=f"ek-{unique}",
+        topic_crm_contacts=f"crmc-{unique}",
+        topic_crm_companies=f"crmo-{unique}",
         worker_app_id=f"app-{unique}",
         topic_partitions=3,
     )
