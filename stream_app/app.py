@@ -13,9 +13,9 @@ from intercom_stream.topics import writer_app_id
 from stream_app.continuity import Continuity, RangeReader
 from stream_app.dead_letters import stop_consuming
 from stream_app.dedup import Deduplicator
-from stream_app.faust.declare import create_faust_app, json_table, raw_topic
+from stream_app.faust.declare import RELEASE_SECONDS, create_faust_app, json_table, raw_topic
 from stream_app.faust.gate import TopicGate
-from stream_app.faust.produce import dead_letter_sender, publisher
+from stream_app.faust.produce import dead_letter_sender, pace_batches, publisher
 from stream_app.faust.runtime import use_uvloop
 from stream_app.faust.tables import ChangelogWriter, DirectTable
 from stream_app.handlers import register_handlers
@@ -148,6 +148,7 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
         continuity = Continuity(reader, worker_metrics.reread.inc)
         await NotificationActor(pipeline, dedup, continuity, gate, flush).run(stream.events())
 
+    pace_batches(app, RELEASE_SECONDS)
     register_views(app, worker_metrics, tables.conversations, tables.contacts)
     return app
 

@@ -8,6 +8,15 @@ import faust
 
 from intercom_stream.settings import Settings
 
+# aiokafka keeps one produce request in flight per broker and sends a partition's batch once
+# its linger ends. The worker releases every batch together every RELEASE_SECONDS
+# (produce.pace_batches), so a request carries all partitions' records; the linger is only
+# the bound if that stopped. 256 KiB batches (under the broker's 1 MiB limit) keep a busy
+# partition from waiting for its batch to drain.
+LINGER_SECONDS = 0.1
+RELEASE_SECONDS = 0.01
+MAX_BATCH_BYTES = 256 * 1024
+
 
 def create_faust_app(settings: Settings, app_id: str, web_port: int, datadir: str) -> faust.App:
     """Return a faust App configured from the settings, with nothing registered yet."""
@@ -25,6 +34,8 @@ def create_faust_app(settings: Settings, app_id: str, web_port: int, datadir: st
         broker_session_timeout=settings.worker_session_timeout_seconds,
         broker_heartbeat_interval=settings.worker_session_timeout_seconds / 10,
         producer_acks=-1,
+        producer_linger=LINGER_SECONDS,
+        producer_max_batch_size=MAX_BATCH_BYTES,
         autodiscover=False,
     )
 

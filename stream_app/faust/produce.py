@@ -38,6 +38,39 @@ def publisher(app: faust.App, topic: str) -> Publish:
     return publish
 
 
+def release_batches(app: faust.App) -> int:
+    """Make every batch aiokafka holds ready to send now, and wake its sender; count them.
+
+    aiokafka lingers each partition's batch on its own timer and keeps one request in flight
+    per broker, so with a timer per partition a request carries the few batches whose linger
+    happened to end. Releasing them all at once sends one request with every partition's
+    records. Private attributes: faust's `Producer._producer`, aiokafka's
+    `MessageAccumulator._batches` and `_waiter_future`, `MessageBatch._linger_time`.
+    """
+    producer = app.producer._producer  # type: ignore[attr-defined]
+    if producer is None:
+        return 0
+    accumulator = producer._message_accumulator
+    released = 0
+    for batches in accumulator._batches.values():
+        for batch in batches:
+            batch._linger_time = 0.0
+            released += 1
+    if released and not accumulator._waiter_future.done():
+        accumulator._waiter_future.set_result(None)
+    return released
+
+
+def pace_batches(app: faust.App, seconds: float) -> None:
+    """Release the producer's batches every `seconds` (one produce request per interval)."""
+
+    async def release() -> None:
+        release_batches(app)
+
+    timer: Any = app.timer(seconds, name="release-produce-batches")
+    timer(release)
+
+
 def dead_letter_sender(app: faust.App, topic: str) -> Send:
     """Return a function that sends a dead letter and waits for its acknowledgement."""
 

@@ -6,8 +6,8 @@ goes ahead. Here a write puts the value in the store (`table.data`) and queues t
 `ChangelogWriter`; the actor flushes it with `app.producer.send` before the event is
 acknowledged. The record carries the bytes faust's recovery writes back verbatim (the table's
 key and value serializers) on the source event's partition (`partition_for_key`), and its
-acknowledgement sets the store's persisted offset as faust's `_on_changelog_sent` does; a failed
-send stops the worker.
+acknowledgement sets the store's persisted offset as faust's `_on_changelog_sent` does (once per
+round of acks); a failed send stops the worker.
 """
 
 from __future__ import annotations
@@ -34,10 +34,38 @@ class Pending:
 
 
 @dataclass
+class PersistedOffsets:
+    """Sets each changelog partition's persisted offset once per round of acknowledgements.
+
+    faust writes it to RocksDB on every acknowledged record; the acks of one produce response
+    arrive in one loop turn, so writing the highest offset per partition on the next turn saves
+    a RocksDB put per record. A persisted offset lower than the truth only replays more.
+    """
+
+    _highest: dict[tuple[Any, Any], int] = field(default_factory=dict)
+
+    def note(self, store: Any, ack: asyncio.Future[Any]) -> None:
+        """Stop if the record failed; else keep its offset for the next write."""
+        stop_if_failed(ack)
+        written = ack.result()
+        key = (store, written.topic_partition)
+        if not self._highest:
+            asyncio.get_running_loop().call_soon(self.write)
+        self._highest[key] = max(written.offset, self._highest.get(key, -1))
+
+    def write(self) -> None:
+        """Write the highest acknowledged offset of each partition to its store."""
+        highest, self._highest = self._highest, {}
+        for (store, tp), offset in highest.items():
+            store.set_persisted_offset(tp, offset)
+
+
+@dataclass
 class ChangelogWriter:
     """Queues the changelog records of direct writes and sends them with the app's producer."""
 
     app: faust.App
+    offsets: PersistedOffsets = field(default_factory=PersistedOffsets)
     _pending: list[Pending] = field(default_factory=list)
 
     def queue(self, record: Pending) -> None:
@@ -52,16 +80,9 @@ class ChangelogWriter:
             ack: Any = await self.app.producer.send(
                 record.topic, record.key, record.value, record.partition, None, None
             )
-            ack.add_done_callback(partial(persisted, record.store))
+            ack.add_done_callback(partial(self.offsets.note, record.store))
             acks.append(ack)
         return acks
-
-
-def persisted(store: Any, ack: asyncio.Future[Any]) -> None:
-    """Stop if the record failed; else record its offset as the partition's persisted one."""
-    stop_if_failed(ack)
-    written = ack.result()
-    store.set_persisted_offset(written.topic_partition, written.offset)
 
 
 class DirectTable:

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any, NoReturn
 
 from faust.streams import _current_event
+from faust.types import TP
 
 
 class Stopped(Exception):
@@ -42,7 +43,7 @@ class FakeProducer:
         for offset, (ack, (topic, *_, partition, _ts, _h)) in enumerate(
             zip(self.acks, self.sent, strict=True), first_offset
         ):
-            tp = SimpleNamespace(topic=topic, partition=partition)
+            tp = TP(topic, partition)
             ack.set_result(SimpleNamespace(topic_partition=tp, offset=offset))
 
 

@@ -7,6 +7,8 @@ import inspect
 
 import faust
 import pytest
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.producer.message_accumulator import MessageAccumulator, MessageBatch
 from faust.app.base import BootStrategy
 from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import Producer
@@ -93,3 +95,34 @@ def test_faust_flushes_the_producer_before_it_commits() -> None:
     """A commit awaits `producer.flush()` first, so nothing enqueued before an ack is lost."""
     source = inspect.getsource(Consumer._commit_offsets)
     assert 0 < source.index("self.app.producer.flush()") < source.index("self._commit(")
+
+
+async def test_released_batches_are_ready_at_once_and_wake_the_sender() -> None:
+    """Every lingering batch becomes ready and aiokafka's sender is woken to drain them."""
+    app = faust.App("release", store="memory://", autodiscover=False)
+    aiokafka = AIOKafkaProducer(linger_ms=60_000)
+    app.producer._producer = aiokafka  # type: ignore[attr-defined]
+    accumulator = aiokafka._message_accumulator
+    for partition in (0, 1):
+        await accumulator.add_message(TopicPartition("t", partition), b"k", b"v", timeout=1)
+    batches = [batch for queue in accumulator._batches.values() for batch in queue]
+    assert all(batch.remaining_linger() for batch in batches)
+    # as the sender leaves it after a drain: a new waiter for data or an ended linger
+    waiter = accumulator._waiter_future = asyncio.get_running_loop().create_future()
+    assert produce.release_batches(app) == 2
+    assert [batch.remaining_linger() for batch in batches] == [None, None]
+    assert waiter.done()
+    await aiokafka.stop()
+
+
+def test_nothing_is_released_before_the_producer_started() -> None:
+    """Before faust starts its producer there are no batches to release."""
+    app = faust.App("release", store="memory://", autodiscover=False)
+    assert produce.release_batches(app) == 0
+
+
+def test_aiokafka_batches_linger_on_the_attributes_release_sets() -> None:
+    """A batch is ready when `_linger_time` has passed (what release_batches sets to 0)."""
+    source = inspect.getsource(MessageBatch.remaining_linger)
+    assert "self._linger_time" in source
+    assert "self._waiter_future" in inspect.getsource(MessageAccumulator.drain_by_nodes)
