@@ -118,14 +118,6 @@ async def read_until(
     return count
 
 
-def peak_rss_mib(pid: int) -> float:
-    """Return a process's peak resident set size (VmHWM) in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 class Stopwatch:
     """Measures wall time of a block."""
 
@@ -147,14 +139,16 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return {**os.environ, **settings.environment()}
 
 
-def start_process(command: str, settings: Settings, log_path: Path) -> Any:
-    """Start `intercom-stream <command>` with the settings; output goes to log_path."""
+def start_process(
+    command: str, settings: Settings, log_path: Path, program: list[str] | None = None
+) -> Any:
+    """Start `intercom-stream <command>` (or `program`) with the settings; output to log_path."""
     import subprocess
     import sys
 
     with log_path.open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "intercom_stream", command],
+            program or [sys.executable, "-m", "intercom_stream", command],
             env=settings_env(settings),
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -3,7 +3,8 @@
 Run by `dev/bench/pipeline.py` over the same notifications as the pipeline, to show how much
 of the per-notification cost is faust's own event path. Configured by the environment:
 FLOOR_BROKER, FLOOR_TOPIC, FLOOR_OUT (empty: send nothing), FLOOR_COUNT, FLOOR_APP,
-FLOOR_PORT, FLOOR_DATADIR. Prints `FLOOR <events/s>` after FLOOR_COUNT events, then exits.
+FLOOR_PORT, FLOOR_DATADIR, FLOOR_LOOP (`uvloop` runs it on uvloop, as the worker runs).
+Prints `FLOOR <events/s>` after FLOOR_COUNT events, then exits.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import time
 from typing import Any
 
 import faust
+import mode.loop
 
 ENV = os.environ
+if ENV.get("FLOOR_LOOP") == "uvloop":
+    mode.loop.use("uvloop")  # before the app and its loop exist
 COUNT = int(ENV["FLOOR_COUNT"])
 app = faust.App(
     ENV["FLOOR_APP"],

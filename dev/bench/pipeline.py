@@ -1,7 +1,10 @@
 """Benchmark: the worker pipeline against a bare aiokafka consume->produce loop, in one run.
 
-Prints notifications/s for both and their ratio, the worker's peak RSS, p99 latency from
-ingress receipt to handler at 1,000 notifications/s, and dedup recovery time with 1M ids.
+Prints notifications/s for both and their ratio, the ratio against an empty faust agent (on
+asyncio and on uvloop, as the worker runs), the worker's RSS through the run and its peak,
+records per produce request, the CPU per notification split by a profile (ours, faust, the
+RocksDB store, the producer), p99 latency from ingress receipt to the command at 1,000
+notifications/s, and dedup recovery time with 1M ids.
 """
 
 from __future__ import annotations
@@ -26,11 +29,18 @@ from dev.bench.common import (
     bench_settings,
     delete_bench_topics,
     free_port,
-    peak_rss_mib,
     produce_many,
     read_until,
     start_process,
     stop_process,
+)
+from dev.bench.worker_watch import (
+    Window,
+    cpu_seconds,
+    produce_requests,
+    profile,
+    rss_mib,
+    worker_command,
 )
 from intercom_stream import samples
 from intercom_stream.settings import Settings
@@ -41,6 +51,7 @@ SECRET = "bench-secret"
 COUNT = int(os.environ.get("BENCH_PIPELINE_COUNT", "100000"))
 DEDUP_IDS = int(os.environ.get("BENCH_DEDUP_IDS", "1000000"))
 LATENCY_RATE, LATENCY_SECONDS = 1000, 10
+PROFILE_SECONDS = 8.0
 
 
 def record(n: int, received_at_ms: int = 0) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
@@ -60,21 +71,57 @@ def record(n: int, received_at_ms: int = 0) -> tuple[bytes, bytes, list[tuple[st
     )
 
 
-async def run_worker_until(settings: Settings, expected: int, log: Path) -> tuple[float, float]:
-    """Run a worker until `expected` commands exist; return (notifications/s, peak RSS MiB)."""
+async def run_worker_until(settings: Settings, expected: int, tmp: Path) -> str:
+    """Run a worker until `expected` commands exist; return its figures as printed lines.
+
+    The first PROFILE_SECONDS after a warm-up are profiled (py-spy, CPU from /proc); the rate is
+    measured after that window, so the sampling does not slow the figure down.
+    """
     stamps: list[int] = []
-    worker = start_process("worker", settings, log)
+    log = tmp / "worker.log"
+    worker = start_process("worker", settings, log, worker_command())
     try:
-        await read_until(
-            settings.kafka_bootstrap_servers,
-            settings.topic_commands,
-            lambda count: count >= expected,
-            lambda rec: stamps.append(rec.timestamp),
+        reader = asyncio.create_task(
+            read_until(
+                settings.kafka_bootstrap_servers,
+                settings.topic_commands,
+                lambda count: count >= expected,
+                lambda rec: stamps.append(rec.timestamp),
+            )
         )
-        rss = peak_rss_mib(worker.pid)
+        await until(lambda: len(stamps) >= expected // 20, reader)
+        cpu, handled = cpu_seconds(worker.pid), len(stamps)
+        counts = await profile(worker.pid, PROFILE_SECONDS, tmp / "profile.txt")
+        window = Window(cpu_seconds(worker.pid) - cpu, len(stamps) - handled)
+        measured_from, rss = len(stamps), []
+        for quarter in (2, 3, 4):
+            await until(lambda q=quarter: len(stamps) >= expected * q // 4 - 1, reader)
+            rss.append(rss_mib(worker.pid))
+        await reader
+        peak, (requests, records) = rss_mib(worker.pid, "VmHWM"), produce_requests(log)
     finally:
         stop_process(worker)
-    return rate(stamps), rss
+    return "\n".join(
+        [
+            f"pipeline (verify+dedup+route+rules+projections+command+event): "
+            f"{rate(stamps[measured_from:]):,.0f} notifications/s",
+            f"worker RSS at 50/75/100 % of the run: {', '.join(f'{r:.0f}' for r in rss)} MiB; "
+            f"peak {peak:.0f} MiB",
+            f"produce requests: {requests:,} for {records:,} records "
+            f"({records / max(1, requests):.1f} records per request)",
+            f"profile ({PROFILE_SECONDS:.0f} s, {window.handled:,} notifications): "
+            + window.split(counts),
+        ]
+    )
+
+
+async def until(done: Any, reader: asyncio.Task[int]) -> None:
+    """Wait until done() holds; fail if the reader ended first."""
+    while not done():
+        if reader.done():
+            reader.result()
+            return
+        await asyncio.sleep(0.05)  # polling a counter the reader task advances
 
 
 def rate(stamps: list[int]) -> float:
@@ -125,23 +172,26 @@ async def throughput(tmp: Path) -> None:
             (record(n) for n in range(COUNT)),
         )
     print(f"pre-produced {COUNT} notifications in {produced.seconds:.1f}s")
-    worker_rate, rss = await run_worker_until(settings, COUNT, tmp / "worker.log")
-    print(f"pipeline (verify+dedup+route+rules+command): {worker_rate:,.0f} notifications/s")
+    figures = await run_worker_until(settings, COUNT, tmp)
+    print(figures)
+    worker_rate = float(re.findall(r"([\d,]+) notifications/s", figures)[0].replace(",", ""))
     bare_rate = await bare_loop(settings, COUNT)
-    print(f"bare aiokafka consume->produce loop:         {bare_rate:,.0f} records/s")
-    print(f"ratio pipeline/bare: {worker_rate / bare_rate:.2f}   worker peak RSS: {rss:.0f} MiB")
-    for label, out in (("doing nothing", ""), ("sending each record on", ".floor-out")):
-        floor = await faust_floor(settings, out and settings.topic_commands + out, tmp)
-        print(f"faust floor, an agent {label}: {floor:,.0f} records/s")
+    print(f"bare aiokafka consume->produce loop: {bare_rate:,.0f} records/s")
+    print(f"ratio pipeline/bare loop: {worker_rate / bare_rate:.2f}")
+    floors = (("doing nothing", "", "asyncio"), ("doing nothing", "", "uvloop"))
+    for label, out, loop in (*floors, ("sending each record on", ".floor-out", "asyncio")):
+        floor = await faust_floor(settings, out and settings.topic_commands + out, tmp, loop)
+        ratio = f"; ratio pipeline/this floor {worker_rate / floor:.2f}" if not out else ""
+        print(f"faust floor ({loop}), an agent {label}: {floor:,.0f} records/s{ratio}")
 
 
-async def faust_floor(settings: Settings, out: str, tmp: Path) -> float:
+async def faust_floor(settings: Settings, out: str, tmp: Path, loop: str) -> float:
     """Run dev/bench/faust_floor.py over the notifications; return its records/s."""
     from intercom_stream.topics import TopicSpec, ensure_topics
 
     if out:
         await ensure_topics(settings, [TopicSpec(out, settings.topic_partitions, 1)])
-    app_id = f"{settings.worker_app_id}-floor{'-send' if out else ''}"
+    app_id = f"{settings.worker_app_id}-floor-{loop}{'-send' if out else ''}"
     env = {
         **os.environ,
         "FLOOR_BROKER": settings.kafka_bootstrap_servers,
@@ -151,6 +201,7 @@ async def faust_floor(settings: Settings, out: str, tmp: Path) -> float:
         "FLOOR_APP": app_id,
         "FLOOR_PORT": str(free_port()),
         "FLOOR_DATADIR": str(tmp / app_id),
+        "FLOOR_LOOP": loop,
     }
     script = [sys.executable, str(REPO / "dev/bench/faust_floor.py"), "worker", "-l", "warn"]
     proc = await asyncio.create_subprocess_exec(
@@ -189,7 +240,7 @@ async def latency(tmp: Path) -> None:
         stop_process(worker)
     quantiles = statistics.quantiles(latencies, n=100)
     print(
-        f"ingress->handler latency at {LATENCY_RATE}/s: p50 {quantiles[49]:.0f} ms, "
+        f"ingress->command latency at {LATENCY_RATE}/s: p50 {quantiles[49]:.0f} ms, "
         f"p99 {quantiles[98]:.0f} ms, max {max(latencies)} ms ({len(latencies)} samples)"
     )
 
