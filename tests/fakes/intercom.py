@@ -117,14 +117,14 @@ class FakeIntercom:
         return self.url
 
     async def refuse_connections(self) -> None:
-        """Stop listening and drop every open connection: calls see connection refused."""
+        """Stop listening and close every connection once its request (if any) is answered."""
         assert self._runner is not None, "the fake is not started"
         assert self._site is not None, "the fake is refusing already"
         await self._site.stop()
         server = self._runner.server
         if server is not None:
             for handler in list(server.connections):
-                handler.force_close()
+                handler.close()  # an answer already being made still goes out, then it closes
         self._site = None
 
     async def accept_connections(self) -> None:
