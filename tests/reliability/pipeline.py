@@ -18,6 +18,12 @@ from tests.reliability.load import Load
 
 HEALTH_PATHS = {"ingress": "/healthz", "worker": "/metrics", "writer": "/writer/health"}
 SETTLE_SECONDS = 150.0
+# Log lines that explain a stall, and what they mean.
+STUCK = {
+    "wait_empty: Waiting for tasks": "a rebalance waits for records never acked (stuck)",
+    "worker.stopping": "the process stopped itself",
+    "writer.rebalance": "the writer dropped in-flight jobs at a rebalance",
+}
 
 
 def pipeline_settings(base: Settings, fake: FakeIntercom, tmp: Path, **extra: object) -> Settings:
@@ -94,6 +100,16 @@ class Pipeline:
         parts = [f"--- {name} ---\n{p.log_tail(lines)}" for name, p in self.processes.items()]
         return "\n".join(parts)
 
+    def diagnose(self) -> str:
+        """Name known signatures of a stuck process found in the logs, for failure messages."""
+        found = []
+        for label, process in self.processes.items():
+            text = process.log_path.read_text(errors="replace")
+            for signature, meaning in STUCK.items():
+                if count := text.count(signature):
+                    found.append(f"{label}: {meaning} ({count}x {signature!r})")
+        return "diagnosis: " + ("; ".join(found) or "no known signature")
+
     def stop_all(self) -> None:
         """Kill every process."""
         for process in self.processes.values():
@@ -124,7 +140,7 @@ async def settle(pipe: Pipeline, load: Load, timeout: float = SETTLE_SECONDS) ->
         await wait_for(
             lambda: account(ok, tally, pipe.fake).lost == 0,
             timeout,
-            lambda: f"{account(ok, tally, pipe.fake).brief()}\n{pipe.tails()}",
+            lambda: f"{account(ok, tally, pipe.fake).brief()}\n{pipe.diagnose()}\n{pipe.tails()}",
         )
         lag: dict[str, int] = {}
         left = max(30.0, timeout - (time.monotonic() - started))

@@ -55,8 +55,9 @@ def record(
 
 def failed(scenario: str, error: BaseException) -> Row:
     """Add a row for a scenario that ended before recording its figures."""
-    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    row = Row(scenario, 0.0, 0, 0.0, "", 0, None, None, f"FAILED: {first[:160]}")
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    diagnosis = next((line for line in lines if line.startswith("diagnosis:")), "")
+    row = Row(scenario, 0.0, 0, 0.0, "", 0, None, None, f"FAILED: {lines[0][:120]} {diagnosis}")
     ROWS.append(row)
     return row
 

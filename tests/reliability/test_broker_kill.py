@@ -87,7 +87,7 @@ async def test_broker_killed_and_restarted_mid_load_answers_200_and_loses_nothin
     dead = {
         label: code for label, p in pipe.processes.items() if p.proc and (code := p.proc.poll())
     }
-    result = await settle(pipe, load, timeout=240)
+    result = await settle(pipe, load)
     record(
         SCENARIO,
         time.monotonic() - started,
