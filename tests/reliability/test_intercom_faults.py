@@ -20,7 +20,7 @@ OUTAGE = float(os.environ.get("RELIABILITY_OUTAGE_SECONDS", "120"))  # CI: the f
 BURSTS, BURST = 3, 10  # bursts of 500s, each consumed before the next
 STORM = 5.0  # seconds of 429s, each answered with X-RateLimit-Reset = the storm's end
 LATENCY, SLOW = 30.0, 8.0  # calls arriving in an 8 s window take 30 s each
-GRACE = 0.5  # calls already on the wire when the first 429 was answered may still arrive
+GRACE = 0.5  # calls already on the wire when a fault began may still arrive
 SCENARIO = "4 Intercom misbehaving"
 pytestmark = [
     pytest.mark.reliability,
@@ -90,7 +90,8 @@ async def test_intercom_outage_500s_429_storm_and_latency_lose_and_double_nothin
 
     await run_load(load, faults)
     result = await settle(pipe, load, timeout=300)
-    during = [c for c in fake.calls if windows and windows[0][0] < c.at < windows[0][1]]
+    # A request already read when the listener closed is still answered; GRACE covers it.
+    during = [c for c in fake.calls if windows and windows[0][0] + GRACE < c.at < windows[0][1]]
     in_429 = calls_in_429_windows(fake.calls)
     record(
         SCENARIO,
