@@ -24,7 +24,8 @@ from dev.bench.notifications import SECRET, record
 from intercom_stream.settings import Settings
 
 DEDUP_IDS = int(os.environ.get("BENCH_DEDUP_IDS", "1000000"))
-LATENCY_RATE, LATENCY_SECONDS = 1000, 10
+LATENCY_RATE = int(os.environ.get("BENCH_LATENCY_RATE", "1000"))
+LATENCY_SECONDS = 10
 
 
 async def latency(tmp: Path) -> None:
