@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import faust
 import uvloop
@@ -30,3 +31,14 @@ def assigned_partitions(app: faust.App, topic: str) -> int:
 def flow_active(app: faust.App) -> bool:
     """Whether faust lets records flow (False while a rebalance suspends the streams)."""
     return bool(app.flow_control.is_active())
+
+
+def forget_unacked(app: faust.App, message: Any) -> None:
+    """Stop faust waiting for a record whose job was dropped when its partition was revoked.
+
+    faust's rebalance waits (`Consumer.wait_empty`, no timeout) until every record it handed
+    out is acked or garbage: a record not acked yet whose object faust itself still holds (its
+    stream iterator keeps the last one) would stall the rebalance for good. It is not acked,
+    so its offset is not committed; the partition's next owner reads it again.
+    """
+    app.consumer.unacked.discard(message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import faust
@@ -14,7 +15,7 @@ from intercom_stream.settings import Settings
 from stream_app.dead_letters import DeadLetterSend, stop_consuming
 from stream_app.faust.declare import ledger_table, raw_topic
 from stream_app.faust.gate import TopicGate
-from stream_app.faust.runtime import assigned_partitions, flow_active
+from stream_app.faust.runtime import assigned_partitions, flow_active, forget_unacked
 from stream_app.source import Source
 from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
 from stream_app.writer.client import Connection, IntercomClient
@@ -126,7 +127,7 @@ def register_writer(app: faust.App, settings: Settings, send_dead_letter: DeadLe
                     try:
                         await gate.wait()  # the ledger's changelog must take writes first
                         writer.refresh_share(app)
-                        await submit(inflight, processor, event)
+                        await submit(inflight, processor, event, app)
                     except Exception as exc:  # noqa: BLE001 - an escape would end the agent
                         stop_consuming(exc)  # nothing past this record is acked: exit, resume
                     writer.metrics.in_flight.set(len(inflight))
@@ -138,7 +139,9 @@ def register_writer(app: faust.App, settings: Settings, send_dead_letter: DeadLe
     register_pages(app, writer)
 
 
-async def submit(inflight: Inflight, processor: CommandProcessor, event: Any) -> None:
+async def submit(
+    inflight: Inflight, processor: CommandProcessor, event: Any, app: faust.App
+) -> None:
     """Hand one command record to the in-flight window (invalid ones are dead-lettered there)."""
     source = Source.from_message(event.message)
     parsed = parse(source)
@@ -146,7 +149,8 @@ async def submit(inflight: Inflight, processor: CommandProcessor, event: Any) ->
         job, contact = (lambda: processor.reject(source, parsed)), None
     else:
         job, contact = (lambda: processor.process(source, parsed)), parsed.contact_key()
-    await inflight.submit(event.message.tp, contact, event.ack, job)
+    forget = partial(forget_unacked, app, event.message)
+    await inflight.submit(event.message.tp, contact, event.ack, job, forget)
 
 
 def register_pages(app: faust.App, writer: Writer) -> None:

@@ -17,12 +17,17 @@ Job = Callable[[], Awaitable[None]]
 Ack = Callable[[], object]
 
 
+def keep() -> None:
+    """Do nothing: a record dropped without anything to release."""
+
+
 @dataclass
 class HeldRecord:
-    """One record in flight: its acknowledgement and the task running its job."""
+    """One record in flight: its acknowledgement, how to let go of it, and its job's task."""
 
     ack: Ack
     task: asyncio.Task[None]
+    forget: Ack = keep
 
 
 class Inflight:
@@ -42,8 +47,13 @@ class Inflight:
         """Return the records held unacknowledged."""
         return self._count
 
-    async def submit(self, partition: Hashable, contact: str | None, ack: Ack, job: Job) -> None:
-        """Start the job after the contact's previous one, once the window has room."""
+    async def submit(
+        self, partition: Hashable, contact: str | None, ack: Ack, job: Job, forget: Ack = keep
+    ) -> None:
+        """Start the job after the contact's previous one, once the window has room.
+
+        `forget` is called if the record is dropped unacknowledged (its partition revoked).
+        """
         while self._count >= self._limit:
             self._room.clear()
             await self._room.wait()
@@ -51,7 +61,7 @@ class Inflight:
         task = asyncio.create_task(self._chain(previous, job))
         if contact is not None:
             self._tails[contact] = task
-        self._partitions.setdefault(partition, deque()).append(HeldRecord(ack, task))
+        self._partitions.setdefault(partition, deque()).append(HeldRecord(ack, task, forget))
         self._count += 1
         task.add_done_callback(lambda done: self._settle(partition, contact, done))
 
@@ -86,6 +96,7 @@ class Inflight:
         for queue in self._partitions.values():
             for entry in queue:
                 entry.task.cancel()
+                entry.forget()
         self._partitions.clear()
         self._tails.clear()
         self._count = 0
