@@ -51,7 +51,7 @@ class FakeProducer:
 def processing(topic: str, partition: int) -> Iterator[None]:
     """Make faust see a current event from the topic's partition (as inside an agent)."""
     event = SimpleNamespace(message=SimpleNamespace(topic=topic, partition=partition))
-    token = _current_event.set(lambda: event)  # faust keeps a weak reference there
+    token = _current_event.set(lambda: event)  # type: ignore[arg-type]  # a weakref stand-in
     try:
         yield
     finally:

@@ -62,7 +62,8 @@ async def events(count: int) -> AsyncIterator[Any]:
 def actor(steps: Steps) -> NotificationActor:
     """Return an actor whose pipeline, gate and flush are the steps recorder."""
     pipeline: Any = steps
-    return NotificationActor(pipeline, Any, Continuity(Reader()), steps, steps.flush)
+    dedup: Any = None  # the steps recorder stands in for the pipeline, which uses it
+    return NotificationActor(pipeline, dedup, Continuity(Reader()), steps, steps.flush)
 
 
 async def test_each_record_is_gated_handled_then_its_changes_flushed() -> None:

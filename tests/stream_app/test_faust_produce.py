@@ -71,7 +71,7 @@ async def test_a_publisher_hands_bytes_and_headers_to_the_producer(
 async def test_a_dead_letter_waits_for_its_acknowledgement(app: faust.App) -> None:
     """The dead-letter sender returns only once the record is acknowledged."""
     producer: FakeProducer = app.producer  # type: ignore[assignment]
-    sending = asyncio.create_task(produce.dead_letter_sender(app, "dlq")(b"k", b"letter"))
+    sending = asyncio.ensure_future(produce.dead_letter_sender(app, "dlq")(b"k", b"letter"))
     await asyncio.sleep(0)
     assert not sending.done()
     producer.ack_all()

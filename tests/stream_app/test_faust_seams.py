@@ -117,7 +117,7 @@ async def test_a_member_that_is_not_the_leader_passes_at_once() -> None:
 def test_faust_checks_a_changelog_against_the_consumer_count_the_gate_waits_on() -> None:
     """faust raises PartitionsMismatch when the consumer's metadata shows 0 for the changelog."""
     app = faust.App("seams", store="memory://", autodiscover=False)
-    table = app.Table("contacts", partitions=4)
+    table: Any = app.Table("contacts", partitions=4)
     counts: dict[str, int | None] = {"source": 4, table.changelog_topic_name: 0}
     app.consumer = FakeConsumer(Client(counts, []))  # type: ignore[assignment]
     with pytest.raises(PartitionsMismatch):
@@ -129,7 +129,7 @@ def test_faust_checks_a_changelog_against_the_consumer_count_the_gate_waits_on()
 def test_faust_lets_a_changelog_unknown_to_the_snapshot_pass() -> None:
     """faust skips the check when the count is None, as on a member that is not the leader."""
     app = faust.App("seams", store="memory://", autodiscover=False)
-    table = app.Table("contacts", partitions=4)
+    table: Any = app.Table("contacts", partitions=4)
     app.consumer = FakeConsumer(Client({"source": 4}, []))  # type: ignore[assignment]
     table._verify_source_topic_partitions("source")
 
@@ -139,7 +139,8 @@ def test_faust_names_changelogs_as_topics_create_does() -> None:
     from intercom_stream.topics import changelog_topic
 
     app = faust.App("seams", store="memory://", autodiscover=False)
-    assert app.Table("contacts").changelog_topic_name == changelog_topic("seams", "contacts")
+    table: Any = app.Table("contacts")
+    assert table.changelog_topic_name == changelog_topic("seams", "contacts")
 
 
 def test_faust_private_attributes_the_seams_use_exist() -> None:

@@ -138,10 +138,12 @@ async def test_drop_all_forgets_records_without_acking() -> None:
 async def test_drop_all_lets_go_of_each_dropped_record() -> None:
     """Each dropped record's `forget` runs once (faust must stop waiting for it), none is acked."""
     rec, window, forgotten = Recorder(), Inflight(10, on_fatal=never), []
+
+    def forget(name: str) -> Callable[[], None]:
+        return lambda: forgotten.append(name)
+
     for name in ("o0", "o1"):
-        await window.submit(
-            0, "a", rec.ack(name), rec.job(name), lambda n=name: forgotten.append(n)
-        )
+        await window.submit(0, "a", rec.ack(name), rec.job(name), forget(name))
     window.drop_all()
     await settle()
     assert (forgotten, rec.acked) == (["o0", "o1"], [])

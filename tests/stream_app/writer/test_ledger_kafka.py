@@ -52,7 +52,7 @@ async def test_expired_entries_are_deleted_on_their_own_partition_and_fresh_ones
     changelog = changelog_topic(writer_app_id(settings), "writer-ledger")
     now_ms, ttl_ms = int(time.time() * 1000), settings.writer_ledger_ttl_seconds * 1000
     parts = range(settings.topic_partitions)
-    seeds = [
+    seeds: list[tuple[str, int, tuple[bytes, bytes, list[tuple[str, bytes]]]]] = [
         (changelog, p, (orjson.dumps(f"{name}-{p}"), orjson.dumps([at, p]), []))
         for p in parts
         for name, at in (("expired", now_ms - ttl_ms - 86_400_000), ("kept", now_ms))
