@@ -21,7 +21,7 @@ METADATA_WAIT_SECONDS = 15.0
 # The changelog-backed tables of each faust app; faust names their topics
 # `<app id>-<table>-changelog` and writes each entry to the source record's partition.
 WORKER_TABLES = ("dedup", "conversations", "contacts")
-WRITER_TABLES = ("writer-ledger", "contact-cache", "writer-progress")
+WRITER_TABLES = ("writer-ledger", "contact-cache", "writer-progress", "crm-synced")
 
 
 @dataclass(frozen=True)

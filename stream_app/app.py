@@ -11,6 +11,7 @@ import faust
 from intercom_stream.settings import Settings
 from intercom_stream.topics import writer_app_id
 from stream_app.continuity import Continuity, RangeReader
+from stream_app.crm import register_crm
 from stream_app.dead_letters import stop_consuming
 from stream_app.dedup import Deduplicator
 from stream_app.faust.declare import RELEASE_SECONDS, create_faust_app, json_table, raw_topic
@@ -167,4 +168,5 @@ def create_writer_app(settings: Settings) -> faust.App:
         settings.writer_datadir,
     )
     register_writer(app, settings, dead_letter_sender(app, settings.topic_dead_letter))
+    register_crm(app, settings)  # crm.contacts/crm.companies -> commands (docs/writer.md)
     return app
