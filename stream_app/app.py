@@ -24,6 +24,7 @@ from stream_app.metrics import WorkerMetrics
 from stream_app.pipeline import Pipeline, RetryPolicy
 from stream_app.plugins import load_plugins
 from stream_app.ports import Flush
+from stream_app.replay_lane import register_replay_lane
 from stream_app.router import Router
 from stream_app.rules import load_rules
 from stream_app.sink import OutputSink
@@ -150,6 +151,7 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
         await NotificationActor(pipeline, dedup, continuity, gate, flush).run(stream.events())
 
     pace_batches(app, RELEASE_SECONDS)
+    register_replay_lane(app, settings, worker_metrics, router, tables)  # docs/replay.md
     register_views(app, worker_metrics, tables.conversations, tables.contacts)
     return app
 
