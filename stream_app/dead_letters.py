@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import traceback
 from collections.abc import Awaitable, Callable
-from typing import NoReturn, cast
+from typing import NoReturn
 
 import structlog
 
@@ -16,10 +15,8 @@ from stream_app.errors import DeadLetterWriteError
 from stream_app.source import Source
 
 Headers = list[tuple[str, bytes]]
-# A sender of the record body only (the legacy shape), and one that also writes headers.
-Send = Callable[[bytes | None, bytes], Awaitable[None]]
-HeaderedSend = Callable[[bytes | None, bytes, Headers], Awaitable[None]]
-DeadLetterSend = Send | HeaderedSend
+# Sends one dead letter (key, JSON body, Spring/Connect-style headers) and waits for the ack.
+DeadLetterSend = Callable[[bytes | None, bytes, Headers], Awaitable[None]]
 EXIT_DEAD_LETTER_FAILED = 70
 log = structlog.get_logger("stream_app.dead_letters")
 
@@ -60,31 +57,13 @@ def dead_letter_headers(letter: DeadLetter, error: BaseException | None = None) 
     )
 
 
-def takes_headers(send: DeadLetterSend) -> bool:
-    """Whether the sender accepts headers (a third positional parameter)."""
-    try:
-        parameters = inspect.signature(send).parameters.values()
-    except (TypeError, ValueError):  # a builtin without a signature: assume the legacy shape
-        return False
-    return sum(1 for p in parameters if p.kind in POSITIONAL) >= 3
-
-
-POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-
-
 async def write_dead_letter(
     send: DeadLetterSend, letter: DeadLetter, headers: Headers | None = None
 ) -> None:
-    """Send the dead letter (with headers when the sender takes them) and wait for the ack.
-
-    Raises DeadLetterWriteError. A body-only sender still works: it writes the JSON body alone.
-    """
+    """Send the dead letter with its headers and wait for the ack; raise DeadLetterWriteError."""
     key, value = letter.source_key, letter.model_dump_json().encode()
     try:
-        if takes_headers(send):
-            await cast(HeaderedSend, send)(key, value, headers or dead_letter_headers(letter))
-        else:
-            await cast(Send, send)(key, value)
+        await send(key, value, headers or dead_letter_headers(letter))
     except Exception as exc:
         raise DeadLetterWriteError(f"dead-letter write failed: {exc!r}") from exc
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import faust
 
-from stream_app.dead_letters import Send, stop_consuming
+from stream_app.dead_letters import DeadLetterSend, Headers, stop_consuming
 from stream_app.ports import Publish
 
 
@@ -71,10 +71,10 @@ def pace_batches(app: faust.App, seconds: float) -> None:
     timer(release)
 
 
-def dead_letter_sender(app: faust.App, topic: str) -> Send:
-    """Return a function that sends a dead letter and waits for its acknowledgement."""
+def dead_letter_sender(app: faust.App, topic: str) -> DeadLetterSend:
+    """Return a function that sends a dead letter with its headers and waits for the ack."""
 
-    async def send_letter(key: bytes | None, value: bytes) -> None:
-        await (await app.producer.send(topic, key, value, None, None, None))
+    async def send_letter(key: bytes | None, value: bytes, headers: Headers) -> None:
+        await (await app.producer.send(topic, key, value, None, None, headers))
 
     return send_letter

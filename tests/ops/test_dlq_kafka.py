@@ -55,6 +55,9 @@ async def test_a_404_is_listed_requeued_once_accepted_and_a_second_requeue_sends
     [record] = await collect_until(
         settings.kafka_bootstrap_servers, settings.topic_dead_letter, lambda r: len(r) >= 1
     )
+    headers = dict(record.headers)
+    assert (headers["x-intercom-status"], headers["x-stage"]) == (b"404", b"writer")
+    assert headers["kafka_dlt-original-topic"] == settings.topic_commands.encode()
     await publish(settings, [other])
     [row, row2] = await listed(settings, 2)
     assert (row["stage"], row["error_type"]) == ("writer", "NotFoundError")

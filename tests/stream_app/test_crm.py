@@ -112,7 +112,7 @@ async def test_the_sync_publishes_commands_and_dead_letters_bad_records() -> Non
     async def publish(key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
         sent.append((key, value))
 
-    async def dead(key: bytes | None, value: bytes) -> None:
+    async def dead(key: bytes | None, value: bytes, headers: Any = ()) -> None:
         letters.append(DeadLetter.model_validate_json(value))
 
     sync = CrmSync({}, publish, dead, clock=lambda: 1.0)

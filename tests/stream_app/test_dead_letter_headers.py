@@ -52,21 +52,19 @@ def test_unknown_values_are_left_out() -> None:
     assert len(headers["kafka_dlt-exception-message"]) == 1024
 
 
-async def test_a_headered_sender_gets_the_headers_and_a_legacy_one_the_body_only() -> None:
-    """write_dead_letter passes headers to a three-argument sender; the body is the same JSON."""
+async def test_the_sender_gets_the_json_body_and_the_headers() -> None:
+    """write_dead_letter passes the given headers, or those built from the letter, with the body."""
     letter = dead_letter(SOURCE, "handler", "boom", ValueError("boom"), 1, 9_000)
     got: list[tuple[object, ...]] = []
 
     async def headered(key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> None:
         got.append((key, value, headers))
 
-    async def legacy(key: bytes | None, value: bytes) -> None:
-        got.append((key, value))
-
     await write_dead_letter(headered, letter, dead_letter_headers(letter, ValueError("boom")))
-    await write_dead_letter(legacy, letter)
-    assert got[0][:2] == got[1] == (b"user_id:u-1", letter.model_dump_json().encode())
+    await write_dead_letter(headered, letter)
+    assert got[0][:2] == got[1][:2] == (b"user_id:u-1", letter.model_dump_json().encode())
     assert ("kafka_dlt-exception-fqcn", b"builtins.ValueError") in got[0][2]  # type: ignore[operator]
+    assert ("x-stage", b"handler") in got[1][2]  # type: ignore[operator]
 
 
 async def test_the_writer_dead_letters_a_404_with_its_status_and_request_id() -> None:

@@ -16,6 +16,8 @@ from faust.transport.drivers.aiokafka import Producer
 from stream_app.faust import produce
 from tests.stream_app.faust_fakes import FakeProducer, Stopped, fake_stop
 
+STAGE = [("x-stage", b"handler")]
+
 
 @pytest.fixture(autouse=True)
 def no_exit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,12 +73,12 @@ async def test_a_publisher_hands_bytes_and_headers_to_the_producer(
 async def test_a_dead_letter_waits_for_its_acknowledgement(app: faust.App) -> None:
     """The dead-letter sender returns only once the record is acknowledged."""
     producer: FakeProducer = app.producer  # type: ignore[assignment]
-    sending = asyncio.ensure_future(produce.dead_letter_sender(app, "dlq")(b"k", b"letter"))
+    sending = asyncio.ensure_future(produce.dead_letter_sender(app, "dlq")(b"k", b"letter", STAGE))
     await asyncio.sleep(0)
     assert not sending.done()
     producer.ack_all()
     await sending
-    assert producer.sent == [("dlq", b"k", b"letter", None, None, None)]
+    assert producer.sent == [("dlq", b"k", b"letter", None, None, STAGE)]
 
 
 def test_faust_producer_send_takes_the_arguments_in_this_order() -> None:

@@ -58,7 +58,7 @@ class DeadLetters:
         self.error = error
         self.sent: list[tuple[bytes | None, bytes]] = []
 
-    async def __call__(self, key: bytes | None, value: bytes) -> None:
+    async def __call__(self, key: bytes | None, value: bytes, headers: Any = ()) -> None:
         """Record the dead letter, or raise."""
         if self.error is not None:
             raise self.error

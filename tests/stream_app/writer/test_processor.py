@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 from pydantic import ValidationError
@@ -35,7 +37,7 @@ class Harness:
         ledger = Ledger(self.ledger, ttl_seconds=3600, clock=clock)
         self.processor = CommandProcessor(sender, ledger, self.send, WriterMetrics(), clock=clock)
 
-    async def send(self, key: bytes | None, value: bytes) -> None:
+    async def send(self, key: bytes | None, value: bytes, headers: Any = ()) -> None:
         """Collect a dead letter."""
         self.letters.append(DeadLetter.model_validate_json(value))
 
