@@ -115,7 +115,8 @@ class Content:
 
     def add_conversation(self, conversation_id: str, **fields: Any) -> dict[str, Any]:
         """Seed a conversation (open, unassigned unless fields say otherwise)."""
-        conversation = {"type": "conversation", "id": conversation_id, "state": "open"}
+        conversation: dict[str, Any] = {"type": "conversation", "id": conversation_id}
+        conversation["state"] = "open"
         conversation.update(open=True, admin_assignee_id=None, team_assignee_id=None)
         conversation.update(snoozed_until=None, updated_at=int(self.clock()), parts=[])
         conversation.update(fields)

@@ -66,15 +66,18 @@ async def test_a_404_is_listed_requeued_once_accepted_and_a_second_requeue_sends
         f"{record.partition}:{record.offset}",
     )
     assert row["reason"]
+    assert isinstance(row["failed_at"], str)
     assert row["failed_at"].endswith("Z")
 
+    dead_letter_id = row["id"]
+    assert isinstance(dead_letter_id, str)
     before, calls = await topic_sizes(settings), len(fake.calls)
-    plan = await cli(settings, "dlq", "requeue", row["id"])
+    plan = await cli(settings, "dlq", "requeue", dead_letter_id)
     assert "nothing done" in plan.out
     assert (await topic_sizes(settings), len(fake.calls)) == (before, calls)
 
     fake.faults.unknown_users.clear()
-    done = await cli(settings, "dlq", "requeue", row["id"], "--execute")
+    done = await cli(settings, "dlq", "requeue", dead_letter_id, "--execute")
     assert "\x1b" not in done.out
     assert "\r" not in done.out
     assert "requeue: 1/1 (" in done.out.splitlines()[-2]
@@ -85,7 +88,7 @@ async def test_a_404_is_listed_requeued_once_accepted_and_a_second_requeue_sends
     resolved = (await cli(settings, "dlq", "list", "--all", "--json")).json_lines()
     assert [r["resolved"] for r in resolved] == ["requeued", None]
 
-    await cli(settings, "dlq", "requeue", row["id"], "--execute")
+    await cli(settings, "dlq", "requeue", dead_letter_id, "--execute")
 
     async def skipped() -> bool:
         return await duplicates_seen(settings) >= 1

@@ -112,6 +112,7 @@ async def test_ctrl_c_stops_cleanly_and_resume_sends_the_rest_once(
     replay_id = hint.split("--resume ")[1].split()[0]
     [row] = await history(settings)
     assert (row["replay_id"], row["outcome"]) == (replay_id, "interrupted")
+    assert isinstance(row["sent"], int)
     assert 2 <= row["sent"] < 12
     await cli(settings, "replay", "--resume", replay_id, "--execute")
     replayed = await consume_all(bootstrap, replay_topic(settings), idle=0.2)

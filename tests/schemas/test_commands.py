@@ -37,7 +37,9 @@ def command(**event: Any) -> dict[str, Any]:
 
 def parse(data: dict[str, Any]) -> CreateDataEvent:
     """Validate command data as the writer does, from JSON bytes."""
-    return parse_command(orjson.dumps(data))
+    parsed = parse_command(orjson.dumps(data))
+    assert isinstance(parsed, CreateDataEvent)
+    return parsed
 
 
 def test_valid_command_round_trips_through_its_bytes() -> None:

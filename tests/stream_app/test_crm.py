@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from schemas import DeadLetter
-from schemas.commands import command_bytes, parse_command
+from schemas.commands import AttachContactToCompany, command_bytes, parse_command
 from stream_app.crm import BadRecordError, CrmSync, translate
 from stream_app.source import Source
 
@@ -49,6 +49,7 @@ def test_a_contact_becomes_find_or_create_and_a_company_attach() -> None:
             },
         },
     }
+    assert isinstance(attach, AttachContactToCompany)
     assert (attach.kind, attach.key(), attach.company_id) == (
         "company.attach_contact",
         "external_id:crm-1",

@@ -90,5 +90,8 @@ def test_the_writer_puts_what_intercom_says_and_skips_known_entries() -> None:
     cache.put("u1", "c2")
     assert table == {"external_id:u1": {"id": "c2", "version": 50}}
     memo = Memo(size=2)
-    memo.put("a", "1"), memo.put("b", "2"), memo.get("a"), memo.put("c", "3")
+    memo.put("a", "1")
+    memo.put("b", "2")
+    memo.get("a")
+    memo.put("c", "3")
     assert (memo.get("a"), memo.get("b"), memo.get("c")) == ("1", None, "3")

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.integration
 
 def webhook(topic: str, item: dict[str, Any]) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     """Return a contact notification record keyed by the contact id."""
-    body = {"type": "notification_event", "topic": topic, "id": f"n-{topic}-{item['id']}"}
+    body: dict[str, Any] = {"type": "notification_event", "topic": topic}
+    body["id"] = f"n-{topic}-{item['id']}"
     body["data"] = {"type": "notification_event_data", "item": {"type": "contact", **item}}
     return item["id"].encode(), orjson.dumps(body), []
 

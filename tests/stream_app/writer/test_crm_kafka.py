@@ -40,7 +40,8 @@ def crm_contact(n: int) -> dict[str, Any]:
 def known_webhook(contact: dict[str, Any]) -> Record:
     """Return the notification Intercom sends when a contact is created (key: its id)."""
     item = {"type": "contact", "role": "user", **contact, "updated_at": UPDATED_AT - 100}
-    body = {"type": "notification_event", "topic": "contact.user.created", "id": f"n-{item['id']}"}
+    body: dict[str, Any] = {"type": "notification_event", "topic": "contact.user.created"}
+    body["id"] = f"n-{item['id']}"
     body |= {"app_id": "app", "created_at": UPDATED_AT - 100}
     body["data"] = {"type": "notification_event_data", "item": item}
     return item["id"].encode(), orjson.dumps(body), []

@@ -86,7 +86,7 @@ async def test_tag_and_untag_resolve_the_tag_once(fake: FakeIntercom) -> None:
         await h.run(command("contact.tag"))
         await h.run(command("contact.untag", contact_id=existing["id"]))
         path = f"/contacts/{existing['id']}/tags"
-        tag_id = fake.resources.state.tags and next(iter(fake.resources.state.tags))
+        [tag_id] = fake.resources.state.tags
         assert h.calls() == [
             ("POST", "/contacts/search"),
             ("POST", "/tags"),
