@@ -57,8 +57,12 @@ format: venv ## format the code
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: venv lint ## lint, then every unit and integration test against a real broker
-	$(BIN)/pytest
+# In-process line coverage measured at 88 % on 2026-12-01 (the processes the integration tests
+# start are not measured); the floor leaves room for the paths timing decides.
+COVERAGE_FLOOR ?= 85
+
+test: venv lint ## lint, then every unit and integration test against a real broker, with coverage
+	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 unit: venv ## only the tests that need no broker
 	$(BIN)/pytest -m "not integration"
@@ -66,8 +70,8 @@ unit: venv ## only the tests that need no broker
 integration: venv ## only the tests against the real broker (the reliability scenarios excepted)
 	$(BIN)/pytest -m "integration and not reliability"
 
-test-reliability: venv ## fault-injection scenarios under load, with a summary table (~12 min)
-	$(BIN)/pytest tests/reliability -m reliability
+test-reliability: venv ## fault-injection scenarios under load, with a summary table (~8 min)
+	$(BIN)/pytest tests/reliability -m reliability $(RELIABILITY_ARGS)
 
 bench: bench-ingress bench-pipeline bench-writer ## every benchmark, each against its own baseline
 
