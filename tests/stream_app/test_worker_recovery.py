@@ -69,6 +69,13 @@ async def projections(settings: Settings) -> dict[str, object]:
     return found
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "open defect (issue 15's note): the restarted worker recovers its tables, says "
+        "'Worker ready', then takes no record for 120 s (seen on Kafka 3.9.1 and 4.4.0)"
+    ),
+)
 async def test_a_worker_without_its_rocksdb_recovers_dedup_and_projections_from_kafka(
     kafka_settings: Settings, tmp_path: Path
 ) -> None:
