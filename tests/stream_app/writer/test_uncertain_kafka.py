@@ -6,11 +6,13 @@ import orjson
 import pytest
 
 from intercom_stream.settings import Settings
+from schemas import DeadLetter
 from tests.fakes.intercom import FakeIntercom
+from tests.kafka_helpers import collect_until
 from tests.processes import Process
 from tests.stream_app.writer.recipe_harness import command
 from tests.stream_app.writer.test_kinds_kafka import publish
-from tests.stream_app.writer.test_writer_kafka import dead_letters, until
+from tests.stream_app.writer.test_writer_kafka import until
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +34,15 @@ async def test_a_reply_in_flight_when_the_writer_dies_is_dead_lettered_not_repea
     restarted = Process("writer", writer_settings, worker.log_path.with_name("again.log")).start()
     try:
         await restarted.wait_http(writer_settings.writer_web_port, "/writer/health")
-        [letter] = await dead_letters(writer_settings, 1)
+        # The killed writer's partitions move only once its session expires (30 s by default).
+        records = await collect_until(
+            writer_settings.kafka_bootstrap_servers,
+            writer_settings.topic_dead_letter,
+            lambda found: len(found) >= 1,
+            timeout=120,
+            what="the uncertain reply's dead letter",
+        )
+        [letter] = [DeadLetter.model_validate_json(r.value) for r in records]
     finally:
         restarted.kill()
     assert orjson.loads(letter.payload)["command_id"] == "example-conversation.reply"
