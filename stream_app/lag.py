@@ -129,3 +129,10 @@ def faust_offsets(app: Any) -> tuple[Highwater, Committed]:
         return int(value) if value is not None else None
 
     return highwater, committed
+
+
+def app_lag_collector(app: Any, progress: Progress) -> LagCollector:
+    """Return the lag collector of a faust app's assigned partitions, by lane."""
+    return LagCollector(
+        str(app.conf.id), progress, faust_assignment(app), faust_offsets(app), lane_of_topic
+    )

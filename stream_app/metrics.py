@@ -10,7 +10,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from stream_app.lag import LagCollector, Progress, faust_assignment, faust_offsets, lane_of_topic
+from stream_app.lag import Progress, app_lag_collector
 from stream_app.source import Source
 
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -68,11 +68,4 @@ class WorkerMetrics:
 
     def watch_consumer(self, app: Any) -> None:
         """Report the lag of the app's assigned partitions at every scrape."""
-        collector = LagCollector(
-            str(app.conf.id),
-            self.progress,
-            faust_assignment(app),
-            faust_offsets(app),
-            lane_of_topic,
-        )
-        self.registry.register(collector)
+        self.registry.register(app_lag_collector(app, self.progress))

@@ -10,14 +10,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from stream_app.lag import (
-    LagCollector,
-    Progress,
-    faust_assignment,
-    faust_offsets,
-    lane_of,
-    lane_of_topic,
-)
+from stream_app.lag import Progress, app_lag_collector, lane_of
 from stream_app.source import Source
 from stream_app.writer.health import Health, circuit
 from stream_app.writer.limiter import RateLimiter
@@ -128,14 +121,7 @@ class WriterMetrics:
         """Report the budget and the command partitions' lag at every scrape."""
         self.budget_used.set_function(lambda: limiter.used())
         self.budget_remaining.set_function(lambda: max(0, limiter.share - limiter.used()))
-        collector = LagCollector(
-            str(app.conf.id),
-            self.progress,
-            faust_assignment(app),
-            faust_offsets(app),
-            lane_of_topic,
-        )
-        self.registry.register(collector)
+        self.registry.register(app_lag_collector(app, self.progress))
 
     def show(self, health: Health) -> None:
         """Record a health transition (and count the circuit opening)."""
