@@ -7,6 +7,7 @@ from typing import Any
 import faust
 
 from intercom_stream.settings import Settings
+from stream_app.faust.seek import use_seeking_consumer
 
 # aiokafka keeps one produce request in flight per broker and sends a partition's batch once
 # its linger ends. The worker releases every batch together every RELEASE_SECONDS
@@ -20,7 +21,7 @@ MAX_BATCH_BYTES = 256 * 1024
 
 def create_faust_app(settings: Settings, app_id: str, web_port: int, datadir: str) -> faust.App:
     """Return a faust App configured from the settings, with nothing registered yet."""
-    return faust.App(
+    app = faust.App(
         app_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers()],
         store=settings.worker_store,
@@ -38,6 +39,8 @@ def create_faust_app(settings: Settings, app_id: str, web_port: int, datadir: st
         producer_max_batch_size=MAX_BATCH_BYTES,
         autodiscover=False,
     )
+    use_seeking_consumer(app)  # seek.py: no record dropped by a recovery before a first commit
+    return app
 
 
 def raw_topic(app: faust.App, name: str, partitions: int) -> Any:

@@ -69,14 +69,6 @@ async def projections(settings: Settings) -> dict[str, object]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "open, intermittent defect (issue 15's note): the restarted worker recovers its tables, "
-        "says 'Worker ready', then takes no record for 120 s (4 of 5 runs at the session's end, "
-        "Kafka 3.9.1 and 4.4.0); restore to a plain test once fixed"
-    ),
-)
 async def test_a_worker_without_its_rocksdb_recovers_dedup_and_projections_from_kafka(
     kafka_settings: Settings, tmp_path: Path
 ) -> None:

@@ -1,0 +1,56 @@
+"""The seek after a rebalance, repaired for partitions whose group has committed nothing yet.
+
+faust fetches while it recovers its tables and drops the source records it fetched meanwhile,
+counting on its seek to the committed offsets (`Consumer.perform_seek`) to read them again.
+aiokafka's `seek_to_committed` seeks only partitions committed past offset 0, so a partition
+with no commit (a new group, or a worker killed before its first commit) stayed where recovery
+had fetched it to: its records were dropped without a trace and its actor waited for ever.
+`SeekingConsumer` seeks those partitions too: to offset 0, or to where the group's
+`auto_offset_reset` starts a new group (the log start, or its end for "latest").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import faust
+from faust.transport.drivers.aiokafka import Consumer
+from faust.types import TP
+
+
+def unseeked(committed: Mapping[TP, int | None], changelogs: set[str]) -> dict[TP, int | None]:
+    """Return the source partitions aiokafka's seek left alone (committed None or 0)."""
+    return {
+        tp: offset
+        for tp, offset in committed.items()
+        if tp.topic not in changelogs and (offset is None or offset <= 0)
+    }
+
+
+class SeekingConsumer(Consumer):
+    """faust's aiokafka consumer whose seek to the committed offsets covers every partition."""
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        """Seek as aiokafka does, then seek the partitions it skipped; return the commits."""
+        committed: Mapping[TP, int] = await super().seek_to_committed()
+        skipped = unseeked(committed, set(self.app.tables.changelog_topics))
+        if skipped:
+            await self.seek_wait(await self._starts(skipped))
+        return committed
+
+    async def _starts(self, skipped: Mapping[TP, int | None]) -> dict[TP, int]:
+        """Return where each skipped partition resumes: its commit, else the reset's offset."""
+        uncommitted = [tp for tp, offset in skipped.items() if offset is None]
+        resets: Mapping[TP, int] = {}
+        if uncommitted:
+            latest = self.app.conf.consumer_auto_offset_reset == "latest"
+            find = self.highwaters if latest else self.earliest_offsets
+            resets = await find(*uncommitted)
+        return {tp: int(resets[tp]) if offset is None else offset for tp, offset in skipped.items()}
+
+
+def use_seeking_consumer(app: faust.App) -> None:
+    """Make the app build a SeekingConsumer (before anything asks for `app.consumer`)."""
+    transport: Any = app.transport  # `Consumer` is the class faust's transport instantiates
+    transport.Consumer = SeekingConsumer
