@@ -87,20 +87,27 @@ def replay_topic(settings: Settings) -> str:
     return f"{settings.topic_notifications}.replay"
 
 
+def replay_commands_topic(settings: Settings) -> str:
+    """Return the topic the replay lane's commands go to: the writer's low-priority lane."""
+    return f"{settings.topic_commands}.replay"
+
+
 def replay_audit_topic(settings: Settings) -> str:
     """Return the topic of replay audit records (who, when, what, counts, outcome)."""
     return f"{settings.topic_notifications}.replay-audit"
 
 
 def ops_topic_specs(settings: Settings) -> list[TopicSpec]:
-    """Return the operations topics: dead-letter resolutions, the replay lane and its audit."""
+    """Return the operations topics: dead-letter resolutions, the replay lanes and the audit."""
     rf, isr = settings.topic_replication_factor, str(min(2, settings.topic_replication_factor))
     kept = {"min.insync.replicas": isr, "retention.ms": str(365 * DAY_MS)}
     replay = {"min.insync.replicas": isr, "retention.ms": str(7 * DAY_MS)}
     replay["max.message.bytes"] = str(settings.ingress_max_body_bytes + 64 * 1024)
+    commands = {**replay, "max.message.bytes": str(1024 * 1024)}  # as the command topic
     return [
         TopicSpec(resolution_topic(settings), 1, rf, {**kept, "cleanup.policy": "compact"}),
         TopicSpec(replay_topic(settings), settings.topic_partitions, rf, replay),
+        TopicSpec(replay_commands_topic(settings), settings.topic_partitions, rf, commands),
         TopicSpec(replay_audit_topic(settings), 1, rf, kept),
     ]
 

@@ -1,4 +1,4 @@
-"""Registers the writer agent, its idempotency ledger and its web pages on the worker's app."""
+"""Registers the writer's two lanes (live and replay commands), its ledger and its web pages."""
 
 from __future__ import annotations
 
@@ -12,21 +12,25 @@ import structlog
 from prometheus_client import generate_latest
 
 from intercom_stream.settings import Settings
+from intercom_stream.topics import replay_commands_topic
 from stream_app.dead_letters import DeadLetterSend, stop_consuming
 from stream_app.faust.declare import ledger_table, raw_topic
 from stream_app.faust.gate import TopicGate
 from stream_app.faust.runtime import assigned_partitions, flow_active, forget_unacked
+from stream_app.lag import lane_of_topic
 from stream_app.source import Source
 from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
+from stream_app.writer.claims import Claims
 from stream_app.writer.client import Connection, IntercomClient
 from stream_app.writer.health import Health, HealthPolicy
 from stream_app.writer.inflight import Inflight
 from stream_app.writer.ledger import Ledger
-from stream_app.writer.limiter import RateLimiter
+from stream_app.writer.limiter import Pacer, RateLimiter
 from stream_app.writer.metrics import WriterMetrics
 from stream_app.writer.processor import CommandProcessor, parse
+from stream_app.writer.replay import REPLAY_MAX_IN_FLIGHT, SparePacer
 from stream_app.writer.sender import Backoff, Sender
-from stream_app.writer.services import register_writer_state
+from stream_app.writer.services import WriterState, register_writer_state
 
 log = structlog.get_logger("stream_app.writer.agent")
 REVOKE_POLL_SECONDS = 0.1
@@ -85,11 +89,40 @@ async def watch_revocations(app: faust.App, inflight: Inflight) -> None:
             log.info("writer.rebalance", dropped=inflight.drop_all())
 
 
-def register_writer(app: faust.App, settings: Settings, send_dead_letter: DeadLetterSend) -> None:
-    """Register the command agent, the ledger table and /writer/{metrics,health} on the app."""
-    writer = build_writer(settings)
-    state = register_writer_state(app, settings)  # contact cache and recipe progress
-    commands = raw_topic(app, settings.topic_commands, settings.topic_partitions)
+@dataclass(frozen=True)
+class Lane:
+    """One command topic the writer consumes: its agent, how its calls are paced, its window."""
+
+    agent: str
+    topic: str
+    pacer: Pacer
+    max_in_flight: int
+
+
+@dataclass(frozen=True)
+class WriterParts:
+    """What both lanes share: the budget, the health, the ledger, the tables, the claims."""
+
+    settings: Settings
+    writer: Writer
+    ledger: Ledger
+    state: WriterState
+    send_dead_letter: DeadLetterSend
+    gate: TopicGate
+    claims: Claims
+
+    def processor(self, client: IntercomClient, pacer: Pacer) -> CommandProcessor:
+        """Return a command processor whose calls are paced by `pacer`."""
+        settings, writer = self.settings, self.writer
+        backoff = Backoff(settings.writer_max_attempts, settings.writer_backoff_cap_seconds)
+        sender = Sender(client, pacer, writer.health, backoff, writer.metrics)
+        caches, progress = self.state.caches, self.state.progress
+        return CommandProcessor(sender, self.ledger, self.send_dead_letter, writer.metrics,
+                                caches=caches, progress=progress, claims=self.claims)  # fmt: skip
+
+
+def build_ledger(app: faust.App, settings: Settings, writer: Writer) -> tuple[Ledger, str]:
+    """Declare the ledger table; return the ledger and the name of its changelog topic."""
     table = ledger_table(
         app,
         "writer-ledger",
@@ -99,44 +132,63 @@ def register_writer(app: faust.App, settings: Settings, send_dead_letter: DeadLe
     ledger = Ledger(
         table, settings.writer_ledger_ttl_seconds, on_scan=writer.metrics.ledger_size.set
     )
+    return ledger, table.changelog_topic_name
 
-    gate = TopicGate(
-        app,
-        [settings.topic_commands, table.changelog_topic_name],
-        settings.topic_partitions,
-        settings.worker_topics_wait_seconds,
-    )
 
-    @app.agent(commands, name="intercom-writer", concurrency=1)
+def register_writer(app: faust.App, settings: Settings, send_dead_letter: DeadLetterSend) -> None:
+    """Register the live and replay command agents, the ledger and /writer/{metrics,health}."""
+    writer = build_writer(settings)
+    state = register_writer_state(app, settings)  # contact cache and recipe progress
+    ledger, changelog = build_ledger(app, settings, writer)
+    live, replay = settings.topic_commands, replay_commands_topic(settings)
+    gate = TopicGate(app, [live, replay, changelog], settings.topic_partitions,
+                     settings.worker_topics_wait_seconds)  # fmt: skip
+    parts = WriterParts(settings, writer, ledger, state, send_dead_letter, gate, Claims())
+    window = settings.writer_max_in_flight
+    register_lane(app, parts, Lane("intercom-writer", live, writer.limiter, window))
+    # Replayed commands: spare budget only, a smaller window (docs/replay.md).
+    spare, replay_window = SparePacer(writer.limiter), min(window, REPLAY_MAX_IN_FLIGHT)
+    register_lane(app, parts, Lane("replay-writer", replay, spare, replay_window))
+    register_pages(app, writer)
+
+
+def register_lane(app: faust.App, parts: WriterParts, lane: Lane) -> None:
+    """Register the agent that sends one lane's commands."""
+    settings = parts.settings
+    topic = raw_topic(app, lane.topic, settings.topic_partitions)
+
+    @app.agent(topic, name=lane.agent, concurrency=1)
     async def write(stream: Any) -> None:
         async with IntercomClient(Connection.from_settings(settings)) as client:
-            backoff = Backoff(settings.writer_max_attempts, settings.writer_backoff_cap_seconds)
-            sender = Sender(client, writer.limiter, writer.health, backoff, writer.metrics)
-            processor = CommandProcessor(
-                sender,
-                ledger,
-                send_dead_letter,
-                writer.metrics,
-                caches=state.caches,
-                progress=state.progress,
-            )
-            inflight = Inflight(settings.writer_max_in_flight, stop_consuming)
+            processor = parts.processor(client, lane.pacer)
+            inflight = Inflight(lane.max_in_flight, stop_consuming)
             watcher = asyncio.create_task(watch_revocations(app, inflight))
             try:
-                async for event in stream.noack().events():
-                    try:
-                        await gate.wait()  # the ledger's changelog must take writes first
-                        writer.refresh_share(app)
-                        await submit(inflight, processor, event, app)
-                    except Exception as exc:  # noqa: BLE001 - an escape would end the agent
-                        stop_consuming(exc)  # nothing past this record is acked: exit, resume
-                    writer.metrics.in_flight.set(len(inflight))
-                    del event  # an unacked event kept alive would stall a rebalance
+                await consume(app, parts, lane, stream, processor, inflight)
             finally:
                 watcher.cancel()
                 await inflight.close()
 
-    register_pages(app, writer)
+
+async def consume(
+    app: faust.App,
+    parts: WriterParts,
+    lane: Lane,
+    stream: Any,
+    processor: CommandProcessor,
+    inflight: Inflight,
+) -> None:
+    """Hand each command record to the in-flight window; stop consuming on any failure."""
+    held = parts.writer.metrics.in_flight.labels(lane_of_topic(lane.topic))
+    async for event in stream.noack().events():
+        try:
+            await parts.gate.wait()  # the ledger's changelog must take writes first
+            parts.writer.refresh_share(app)
+            await submit(inflight, processor, event, app)
+        except Exception as exc:  # noqa: BLE001 - an escape would end the agent
+            stop_consuming(exc)  # nothing past this record is acked: exit, resume
+        held.set(len(inflight))
+        del event  # an unacked event kept alive would stall a rebalance
 
 
 async def submit(

@@ -12,6 +12,9 @@ Three rules, all must allow a call (see docs/writer.md):
    one call outstanding: the first answer of every window tells it what others already spent
    (this is what protects the budget while a rebalance moves partitions between instances).
 4. After a 429, nothing is sent before X-RateLimit-Reset.
+
+Replayed commands take only what live ones leave (`try_spare`): a call that may go at once,
+while no live call is waiting, and that leaves more than a reserve of the share unspent.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from stream_app.writer.errors import RateHeaders
 
@@ -32,6 +36,19 @@ RECHECK_SECONDS = 0.005  # how soon a waiting call looks again for a new answer
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class Pacer(Protocol):
+    """What the sender needs to pace its calls: the limiter, or the replay lane's view of it."""
+
+    async def acquire(self) -> None:
+        """Wait until a call is allowed and count it as sent."""
+
+    def observe(self, rate: RateHeaders | None) -> None:
+        """Count a call as answered and learn from its rate headers."""
+
+    def block_until(self, reset: float | None) -> float:
+        """Send nothing before `reset`; return the pause in seconds."""
 
 
 @dataclass
@@ -83,6 +100,26 @@ class RateLimiter:
         """Return the calls sent within the last window span (what the share is spent on)."""
         now = self._clock()
         return sum(1 for sent in self._sent if sent > now - self._span)
+
+    def headroom(self, now: float) -> int:
+        """Return how many more calls the share and the server's Remaining allow right now."""
+        while self._sent and self._sent[0] <= now - self._span:
+            self._sent.popleft()
+        room = self.share - len(self._sent)
+        server = self._server
+        if server and now < server.reset:
+            room = min(room, math.floor(server.remaining * self._fraction) - self._since_observed)
+        return room
+
+    def try_spare(self, reserve: int) -> bool:
+        """Count a call as sent if it may go now, no call waits, and `reserve` calls stay free."""
+        now = self._clock()
+        if self._lock.locked() or self.delay(now) > 0 or self.headroom(now) <= reserve:
+            return False
+        self._sent.append(now)
+        self._outstanding += 1
+        self._since_observed += 1
+        return True
 
     def set_fraction(self, fraction: float) -> None:
         """Set this instance's part of the budget (its partitions / all partitions)."""

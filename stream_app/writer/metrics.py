@@ -80,7 +80,8 @@ class WriterMetrics:
         )
         self.in_flight = Gauge(
             "intercom_writer_in_flight",
-            "Commands consumed but not yet acknowledged.",
+            "Commands consumed but not yet acknowledged, per lane.",
+            ["lane"],
             registry=self.registry,
         )
         self.latency = Histogram(

@@ -20,6 +20,7 @@ from stream_app.dead_letters import (
 )
 from stream_app.source import Source
 from stream_app.writer.cache import Caches
+from stream_app.writer.claims import Claims
 from stream_app.writer.errors import OutageOutlastedError
 from stream_app.writer.executor import Executor
 from stream_app.writer.ledger import Ledger
@@ -56,13 +57,18 @@ class CommandProcessor:
         clock: Callable[[], float] = time.time,
         caches: Caches | None = None,
         progress: MutableMapping[str, Any] | None = None,
+        claims: Claims | None = None,
     ) -> None:
-        """Keep the collaborators; the ledger holds the ids Intercom accepted."""
+        """Keep the collaborators; the ledger holds the ids Intercom accepted.
+
+        `claims` is shared with the other lane's processor, so one id is never sent by both.
+        """
         self._executor = Executor(sender, caches or Caches(), {} if progress is None else progress)
         self._ledger = ledger
         self._send_dead_letter = send_dead_letter
         self._metrics = metrics
         self._clock = clock
+        self._claims = claims or Claims()
 
     async def reject(self, source: Source, error: ValidationError) -> None:
         """Dead-letter an invalid command with its validation errors; it is never sent."""
@@ -71,6 +77,11 @@ class CommandProcessor:
 
     async def process(self, source: Source, command: AnyCommand) -> None:
         """Send a valid command once; only DeadLetterWriteError (and cancellation) escape."""
+        async with self._claims.hold(command.command_id):
+            await self._process(source, command)
+
+    async def _process(self, source: Source, command: AnyCommand) -> None:
+        """Skip the command if the ledger has it (unless forced), else send it or dead-letter it."""
         self._tidy(source.partition)
         force = forced(source, command)
         if command.command_id in self._ledger and not force:

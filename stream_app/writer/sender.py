@@ -22,7 +22,7 @@ from stream_app.writer.errors import (
     WriterError,
 )
 from stream_app.writer.health import Health
-from stream_app.writer.limiter import Clock, RateLimiter, Sleep
+from stream_app.writer.limiter import Clock, Pacer, Sleep
 from stream_app.writer.metrics import WriterMetrics
 
 log = structlog.get_logger("stream_app.writer.sender")
@@ -96,7 +96,7 @@ class Sender:
     def __init__(
         self,
         caller: Caller,
-        limiter: RateLimiter,
+        limiter: Pacer,
         health: Health,
         backoff: Backoff,
         metrics: WriterMetrics,

@@ -1,0 +1,57 @@
+"""The writer's replay lane: replayed commands, paced to the budget live commands leave.
+
+The worker's replay lane writes its commands to `<commands>.replay`, marked `replay: true`.
+The writer consumes that topic with an agent of its own, whose calls go through SparePacer:
+a call is taken only when it may go at once, no live call is waiting for the limiter, and
+more than a reserve of the window's share stays unspent for live commands. Both lanes share
+the limiter, the health, the ledger and the claims (docs/replay.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from stream_app.writer.errors import RateHeaders
+from stream_app.writer.limiter import RateLimiter, Sleep
+
+RESERVE_FRACTION = 0.2  # of the share, kept for live commands arriving in bursts
+POLL_SECONDS = 0.02  # how often the waiting replay call looks again for spare budget
+REPLAY_MAX_IN_FLIGHT = 50  # replayed records held at once (each waits for spare budget)
+
+
+def reserve(share: int, fraction: float = RESERVE_FRACTION) -> int:
+    """Return the calls per window left to live commands (never the whole share)."""
+    return min(max(1, math.ceil(share * fraction)), share - 1)
+
+
+class SparePacer:
+    """Paces replay calls to the limiter's spare budget, one waiting call at a time."""
+
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        sleep: Sleep = asyncio.sleep,
+        fraction: float = RESERVE_FRACTION,
+        poll: float = POLL_SECONDS,
+    ) -> None:
+        """Wrap the live limiter; replay calls queue behind one another, not behind live ones."""
+        self._limiter = limiter
+        self._sleep = sleep
+        self._fraction = fraction
+        self._poll = poll
+        self._turn = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Wait until the limiter has a call to spare after live traffic and count it."""
+        async with self._turn:
+            while not self._limiter.try_spare(reserve(self._limiter.share, self._fraction)):
+                await self._sleep(self._poll)  # a poll of the budget, bounded by the window
+
+    def observe(self, rate: RateHeaders | None) -> None:
+        """Count the call as answered, in the shared limiter."""
+        self._limiter.observe(rate)
+
+    def block_until(self, reset: float | None) -> float:
+        """Pause both lanes after a 429 (the limiter is shared); return the pause."""
+        return self._limiter.block_until(reset)
