@@ -2,10 +2,12 @@
 
 `intercom-stream replay` writes selected notifications to `<notifications>.replay`, each with
 `replay: true` (dedup lets it through on purpose). This agent runs them through the same
-pipeline, tables and topics as the live agent, with two differences: before each record it
-yields while the live lane of this worker is more than LIVE_LAG_RECORDS behind, and it sends
-the commands of a record marked `x-replay-force-resend` with `force: true`, so the writer
-sends them again; otherwise the writer's ledger skips commands Intercom already accepted.
+pipeline, tables and topics as the live agent, with three differences: before each record it
+yields while the live lane of this worker is more than LIVE_LAG_RECORDS behind; its commands
+go to the replay command topic `<commands>.replay`, marked `replay: true`, which the writer
+sends only with the budget live commands leave; and it sends the commands of a record marked
+`x-replay-force-resend` with `force: true`, so the writer sends them again (otherwise the
+writer's ledger skips commands Intercom already accepted).
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ import faust
 import structlog
 
 from intercom_stream.settings import Settings
-from intercom_stream.topics import replay_topic
+from intercom_stream.topics import replay_commands_topic, replay_topic
 from schemas import headers
+from schemas.commands import command_record
 from stream_app.continuity import Continuity, RangeReader
 from stream_app.faust.declare import raw_topic
 from stream_app.faust.gate import TopicGate
+from stream_app.faust.produce import publisher
 from stream_app.lag import LagCollector, faust_assignment, faust_offsets, lane_of_topic
 from stream_app.metrics import WorkerMetrics
 from stream_app.outputs import Output, SendCommand
+from stream_app.ports import Publish
 from stream_app.router import Router
 from stream_app.sink import OutputSink
 from stream_app.source import Source
@@ -58,19 +63,34 @@ class LiveFirst:
             await self.sleep(YIELD_SECONDS)  # a yield to the live agent, not a synchronisation
 
 
-class ForcingSink:
-    """Wraps the pipeline's sink: while `force` is set, commands go out with `force: true`."""
+Header = tuple[str, bytes]
 
-    def __init__(self, inner: OutputSink) -> None:
-        """Wrap the sink; nothing is forced until told."""
+
+class ReplaySink:
+    """Wraps the pipeline's sink: commands go to the replay command topic, marked replay.
+
+    The writer consumes that topic at lower priority (docs/replay.md). While `force` is set,
+    the commands go out with `force: true`; every one carries `replay: true` and the replay id.
+    """
+
+    def __init__(self, inner: OutputSink, commands: Publish) -> None:
+        """Wrap the sink; `commands` publishes to the replay command topic."""
         self.inner = inner
+        self.commands = commands
         self.force = False
+        self.replay_id = b""
 
     async def publish(self, outputs: list[Output]) -> list[Any]:
-        """Publish the outputs, forcing the commands when the record asked for it."""
-        if self.force:
-            outputs = [forced(o) if isinstance(o, SendCommand) else o for o in outputs]
-        return await self.inner.publish(outputs)
+        """Publish the commands to the replay lane and everything else through the inner sink."""
+        acks = [await self.commands(*self.record(o)) for o in outputs if isinstance(o, SendCommand)]
+        rest = [o for o in outputs if not isinstance(o, SendCommand)]
+        return acks + await self.inner.publish(rest)
+
+    def record(self, output: SendCommand) -> tuple[bytes, bytes, list[Header]]:
+        """Return the command's record, forced if asked, with the replay headers."""
+        command = forced(output).command if self.force else output.command
+        key, value, extra = command_record(command)
+        return key, value, [*extra, (headers.REPLAY, b"true"), (headers.REPLAY_ID, self.replay_id)]
 
 
 def forced(output: SendCommand) -> SendCommand:
@@ -86,31 +106,33 @@ def register_replay_lane(
 
     topic_name = replay_topic(settings)
     topic = raw_topic(app, topic_name, settings.topic_partitions)
-    ready = TopicGate(app, [topic_name, *tables.changelog_topics()], settings.topic_partitions,
-                      settings.worker_topics_wait_seconds)  # fmt: skip
+    written = [topic_name, replay_commands_topic(settings), *tables.changelog_topics()]
+    ready = TopicGate(app, written, settings.topic_partitions, settings.worker_topics_wait_seconds)
     lag = LagCollector(
         "", metrics.progress, faust_assignment(app), faust_offsets(app), lane_of_topic
     )
     gate = LiveFirst(ready, lag, settings.topic_notifications)
+    commands = publisher(app, written[1])
     reader = RangeReader(settings.bootstrap_servers(), settings.worker_app_id)
 
     @dataclass
     class ReplayActor(NotificationActor):
-        """The live actor with forced commands for records that ask for a resend."""
+        """The live actor whose commands go to the replay command topic, forced if asked."""
 
-        sink: ForcingSink
+        sink: ReplaySink
 
         async def handle(self, source: Source) -> None:
             """Process one replayed record, forcing its commands if it is so marked."""
             self.sink.force = source.header(headers.REPLAY_FORCE_RESEND) == b"true"
-            replay_id = (source.header(headers.REPLAY_ID) or b"").decode(errors="replace")
+            self.sink.replay_id = source.header(headers.REPLAY_ID) or b""
+            replay_id = self.sink.replay_id.decode(errors="replace")
             with structlog.contextvars.bound_contextvars(replay_id=replay_id):
                 await super().handle(source)
 
     @app.agent(topic, name="replay", isolated_partitions=True)
     async def replay(stream: Any) -> None:
         pipeline, dedup, flush = build_pipeline(app, settings, metrics, router, tables)
-        sink = ForcingSink(pipeline.sink)
+        sink = ReplaySink(pipeline.sink, commands)
         pipeline.sink = cast(OutputSink, sink)  # the pipeline only calls sink.publish
         continuity = Continuity(reader, metrics.reread.inc)
         await ReplayActor(pipeline, dedup, continuity, gate, flush, sink).run(stream.events())

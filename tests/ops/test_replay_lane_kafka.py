@@ -10,8 +10,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from intercom_stream.settings import Settings
+from intercom_stream.topics import replay_commands_topic
+from schemas import headers
+from schemas.commands import COMMAND_ID_RECORD_HEADER
 from stream_app.rules import command_id
 from tests.fakes.intercom import FakeIntercom
+from tests.kafka_helpers import consume_all
 from tests.ops.cli import cli
 from tests.ops.notifications import write_notifications
 from tests.ops.test_replay_cli_kafka import iso
@@ -38,11 +42,22 @@ async def samples(url: str, name: str, **labels: str) -> float:
     )
 
 
+async def assert_commands_in_their_lanes(settings: Settings, live: int, chosen: set[str]) -> None:
+    """Check the replayed commands are on the replay command topic, marked, and not live."""
+    bootstrap = settings.kafka_bootstrap_servers
+    replayed = await consume_all(bootstrap, replay_commands_topic(settings), idle=0.5)
+    assert {dict(r.headers)[COMMAND_ID_RECORD_HEADER].decode() for r in replayed} == chosen
+    assert all(dict(r.headers)[headers.REPLAY] == b"true" for r in replayed)
+    assert all(dict(r.headers)[headers.REPLAY_ID].startswith(b"r-") for r in replayed)
+    assert len(await consume_all(bootstrap, settings.topic_commands, idle=0.5)) == live
+
+
 async def test_replay_by_time_and_topic_reprocesses_the_selection_and_sends_nothing_twice(
     ops_settings: Settings, worker_process: Process, writer_process: Process, fake: FakeIntercom
 ) -> None:
-    """Replayed notifications are handled in the replay lane; the ledger skips their commands;
-    --force-resend makes exactly one more call per selected command."""
+    """Replayed notifications are handled in the replay lane and their commands go to the replay
+    command topic, where the ledger skips them; --force-resend makes exactly one more call per
+    selected command."""
     settings = ops_settings
     base = int(time.time() * 1000) - 5 * HOUR_MS
     topics = [*RULES, "contact.user.created"]
@@ -74,6 +89,7 @@ async def test_replay_by_time_and_topic_reprocesses_the_selection_and_sends_noth
 
     await until(lambda: replayed(2, 2), 60, lambda: f"{worker_process.log_tail()}")
     assert fake.accepted() == Counter(dict.fromkeys(commands, 1))
+    await assert_commands_in_their_lanes(settings, len(commands), chosen)
 
     await cli(settings, "replay", *selection, "--force-resend", "--execute")
 

@@ -1,13 +1,15 @@
-"""The replay lane's parts without faust: yielding to live lag, forcing resent commands."""
+"""The replay lane's parts without faust: yielding to live lag, its commands' own topic."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
+from schemas.commands import parse_command
+from schemas.headers import REPLAY, REPLAY_ID
 from stream_app.faust.gate import TopicGate
 from stream_app.lag import LagCollector, Progress, lane_of_topic
-from stream_app.outputs import Output, SendCommand
-from stream_app.replay_lane import LIVE_LAG_RECORDS, ForcingSink, LiveFirst
+from stream_app.outputs import Emit, Output, SendCommand
+from stream_app.replay_lane import LIVE_LAG_RECORDS, LiveFirst, ReplaySink
 from stream_app.sink import OutputSink
 from tests.stream_app.writer.conftest import make_command
 
@@ -41,26 +43,39 @@ async def test_the_lane_waits_while_live_partitions_are_behind() -> None:
 
 
 class Recorder:
-    """A sink that records what it was asked to publish."""
+    """A sink (and a publisher) that records what it was asked to publish."""
 
     def __init__(self) -> None:
         """Start empty."""
         self.published: list[Output] = []
+        self.records: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = []
 
     async def publish(self, outputs: list[Output]) -> list[Any]:
         """Record the outputs."""
         self.published.extend(outputs)
         return []
 
+    async def __call__(self, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
+        """Record one command record."""
+        self.records.append((key, value, headers))
+        return "ack"
 
-async def test_commands_are_forced_only_for_records_that_ask() -> None:
-    """force: true is set on the commands of a forced record, and on nothing else."""
-    inner = Recorder()
-    sink = ForcingSink(cast(OutputSink, inner))
+
+async def test_commands_go_to_the_replay_command_publisher_marked_and_forced_if_asked() -> None:
+    """Commands leave through the replay publisher with the replay headers; force: true only for
+    records that ask; every other output goes through the pipeline's sink."""
+    inner, commands = Recorder(), Recorder()
+    sink = ReplaySink(cast(OutputSink, inner), commands)
     command = SendCommand(make_command())
-    await sink.publish([command])
+    event = Emit("contacts", "c-1", cast(Any, None))
+    sink.replay_id = b"r-1"
+    assert await sink.publish([command, event]) == ["ack"]
     sink.force = True
     await sink.publish([command])
-    first, second = cast(list[SendCommand], inner.published)
-    assert (first.command.force, second.command.force) == (False, True)
-    assert first.command.command_id == second.command.command_id
+    assert inner.published == [event]
+    first, second = (parse_command(value) for _, value, _ in commands.records)
+    assert (first.force, second.force) == (False, True)
+    assert first.command_id == second.command_id == command.command.command_id
+    for _, _, record_headers in commands.records:
+        assert (REPLAY, b"true") in record_headers
+        assert (REPLAY_ID, b"r-1") in record_headers
