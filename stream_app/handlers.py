@@ -14,6 +14,7 @@ from schemas import Notification
 from schemas.events import ContactEvent, ConversationEvent
 from schemas.items import Contact, ContactTag, Conversation
 from schemas.projections import ContactState, ConversationState
+from stream_app.ids import uuid5_text
 from stream_app.outputs import (
     ContactTagChange,
     ContactUpdate,
@@ -46,7 +47,7 @@ CONTACT_TOPICS = (
 
 def event_id(notification: Notification, kind: str) -> str:
     """Return the deterministic id of the domain event a notification produces."""
-    return str(uuid.uuid5(EVENT_NAMESPACE, f"{notification.id}/{kind}"))
+    return uuid5_text(EVENT_NAMESPACE, f"{notification.id}/{kind}")
 
 
 def event_fields(n: Notification, kind: str, version: int) -> dict[str, Any]:

@@ -23,6 +23,8 @@ class WorkerMetrics:
         """Create the metrics in the given registry, or a new one."""
         self.registry = registry or CollectorRegistry()
         self.progress = Progress()
+        # A child per label set, as prometheus_client keeps one: the same bounded number.
+        self._children: dict[tuple[Any, tuple[str, ...]], Any] = {}
         self.handled = self._counter(
             "intercom_stream_notifications_handled", "Notifications handled.", ["topic", "lane"]
         )
@@ -57,13 +59,20 @@ class WorkerMetrics:
             registry=self.registry,
         )
 
+    def child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """Return the metric's child for the labels, looked up in prometheus_client only once."""
+        key = (metric, labels)
+        if (found := self._children.get(key)) is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
+
     def _counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
         """Return a counter registered in this registry."""
         return Counter(name, documentation, labels, registry=self.registry)
 
     def finished(self, source: Source, lane: str, seconds: float) -> None:
         """Record one processed record: its duration and its partition's progress."""
-        self.duration.labels(lane).observe(seconds)
+        self.child(self.duration, lane).observe(seconds)
         self.progress.finished(source)
 
     def watch_consumer(self, app: Any) -> None:

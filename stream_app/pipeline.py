@@ -110,7 +110,8 @@ class Pipeline:
         if notification.id is None or source.header(headers.REPLAY) == b"true":
             return False
         if dedup.seen(notification.id):
-            self.metrics.duplicates.labels(canonical_topic(notification.topic), "live").inc()
+            m = self.metrics
+            m.child(m.duplicates, canonical_topic(notification.topic), "live").inc()
             return True
         return False
 
@@ -129,17 +130,17 @@ class Pipeline:
                 raise_if_platform(exc)
                 if attempt == self.retry.max_attempts or not is_retriable(exc):
                     raise AttemptsExhaustedError(exc, attempt) from exc
-                self.metrics.retries.labels(topic, lane_of(source)).inc()
+                self.metrics.child(self.metrics.retries, topic, lane_of(source)).inc()
                 await self.retry.sleep(self.retry.delay(attempt))
             else:
-                self.metrics.handled.labels(topic, lane_of(source)).inc()
+                self.metrics.child(self.metrics.handled, topic, lane_of(source)).inc()
                 log.debug("notification.handled", topic=topic, notification_id=notification.id)
                 return outputs
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def count_unknown(self, topic: str) -> None:
         """Count a notification without handlers; log each such topic once."""
-        self.metrics.unhandled.labels(topic).inc()
+        self.metrics.child(self.metrics.unhandled, topic).inc()
         if topic not in self._unknown_logged:
             self._unknown_logged.add(topic)
             log.info("topic.unhandled", topic=topic)
@@ -150,7 +151,7 @@ class Pipeline:
         """Write the record to the dead-letter topic (waiting for the ack) and count it."""
         letter = dead_letter(source, stage, reason, exc, attempts, int(self.clock() * 1000))
         await write_dead_letter(self.send_dead_letter, letter, dead_letter_headers(letter, exc))
-        self.metrics.dead_lettered.labels(stage, lane_of(source)).inc()
+        self.metrics.child(self.metrics.dead_lettered, stage, lane_of(source)).inc()
         notification_id = (source.header(headers.NOTIFICATION_ID) or b"").decode(errors="replace")
         log.warning(
             "record.dead_lettered",

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from schemas.projections import ContactState, ConversationState, TagMark
 from stream_app.outputs import ContactTagChange, ContactUpdate, ConversationUpdate
 
 
 def merge_conversation(
-    current: ConversationState | None, change: ConversationUpdate
+    current: Mapping[str, Any] | None, change: ConversationUpdate
 ) -> ConversationState | None:
-    """Return the new state, or None when the current one is newer (nothing to write)."""
-    if current is not None and current.version > change.state.version:
+    """Return the new state, or None when the stored one (a dumped state) is newer.
+
+    Only the stored version counts, so the stored state is not validated back into a model.
+    """
+    if current is not None and current["version"] > change.state.version:
         return None
     return change.state
 

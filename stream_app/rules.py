@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from intercom_stream.errors import ConfigurationError
 from schemas import Notification
 from schemas.commands import CreateDataEvent, DataEvent
+from stream_app.ids import uuid5_text
 from stream_app.outputs import SendCommand
 
 DEFAULT_RULES = Path(__file__).with_name("rules.toml")
@@ -97,7 +98,7 @@ def first_value(source: Any, paths: str | list[str]) -> Any:
 
 def command_id(notification_id: str, rule_name: str) -> str:
     """Return the deterministic command id of a rule applied to a notification."""
-    return str(uuid.uuid5(COMMAND_NAMESPACE, f"{notification_id}/{rule_name}"))
+    return uuid5_text(COMMAND_NAMESPACE, f"{notification_id}/{rule_name}")
 
 
 def apply_rule(rule: Rule, notification: Notification) -> SendCommand | None:

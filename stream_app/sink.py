@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from schemas.commands import command_record
-from schemas.projections import ContactState, ConversationState
+from schemas.projections import ContactState
 from stream_app.outputs import (
     ContactTagChange,
     ContactUpdate,
@@ -59,9 +59,7 @@ class OutputSink:
         """Write a projection change to its table when it is newer than what the table holds."""
         if isinstance(change, ConversationUpdate):
             key = change.state.id
-            current = self._conversations.get(key)
-            old = ConversationState.model_validate(current) if current else None
-            if (new := merge_conversation(old, change)) is not None:
+            if (new := merge_conversation(self._conversations.get(key), change)) is not None:
                 self._conversations[key] = new.model_dump()
             return
         key = change.state.id if isinstance(change, ContactUpdate) else change.contact_id

@@ -21,8 +21,10 @@ class Source:
 
     def header(self, name: str) -> bytes | None:
         """Return the last value of the named header, or None."""
-        found = [value for key, value in self.headers if key == name]
-        return found[-1] if found else None
+        for key, value in reversed(self.headers):
+            if key == name:
+                return value
+        return None
 
     @classmethod
     def from_message(cls, message: Any) -> Source:

@@ -26,20 +26,23 @@ def test_a_first_conversation_state_is_taken() -> None:
 def test_a_newer_conversation_state_replaces_the_older() -> None:
     """A change with a higher version replaces the stored state."""
     new = conversation(20, "closed")
-    assert merge_conversation(conversation(10), ConversationUpdate(new)) == new
+    assert merge_conversation(conversation(10).model_dump(), ConversationUpdate(new)) == new
 
 
 def test_an_older_conversation_state_is_ignored() -> None:
     """A change older than the stored state (arriving late) writes nothing."""
     assert (
-        merge_conversation(conversation(20, "closed"), ConversationUpdate(conversation(10))) is None
+        merge_conversation(
+            conversation(20, "closed").model_dump(), ConversationUpdate(conversation(10))
+        )
+        is None
     )
 
 
 def test_a_conversation_state_of_the_same_version_replaces_the_stored_one() -> None:
     """Equal versions apply, so a redelivered change is idempotent rather than lost."""
     new = conversation(10, "snoozed")
-    assert merge_conversation(conversation(10), ConversationUpdate(new)) == new
+    assert merge_conversation(conversation(10).model_dump(), ConversationUpdate(new)) == new
 
 
 def test_newer_contact_fields_keep_the_stored_tags() -> None:
