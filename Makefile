@@ -84,6 +84,10 @@ bench-pipeline: venv kafka-up ## worker pipeline vs. a bare aiokafka consume-pro
 bench-writer: venv kafka-up ## writer processes against the fake Intercom's rate limit
 	$(BIN)/python dev/bench/writer.py
 
+.PHONY: bench-replay
+bench-replay: venv kafka-up ## live p99 with and without a 10,000-notification replay (BENCH_* vars)
+	$(BIN)/python dev/bench/replay.py
+
 fuzz: venv ## property-based tests of the verifier with 10,000 cases
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/ingress -k property -p no:cacheprovider
 

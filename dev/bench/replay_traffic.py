@@ -1,0 +1,108 @@
+"""The replay benchmark's traffic: old notifications to replay, paced live ones, their commands."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from dev.bench.notifications import record
+from intercom_stream.settings import Settings
+from schemas.commands import COMMAND_ID_RECORD_HEADER
+from stream_app.rules import command_id
+
+LIVE_RATE = float(os.environ.get("BENCH_LIVE_RATE", "100"))
+RULE = "conversation-closed"  # the rule dev/bench/notifications.py's records match
+
+
+class Timings:
+    """When each live notification was produced, its command seen on Kafka and accepted."""
+
+    def __init__(self) -> None:
+        """Start with nothing produced."""
+        self.produced: dict[str, float] = {}  # command id -> produce time (s)
+        self.on_kafka: dict[str, float] = {}  # command id -> command record timestamp (s)
+
+    def quantile(self, ids: list[str], seen: dict[str, float], q: float) -> float:
+        """Return the q-quantile latency of the ids (a missing one counts as infinite)."""
+        lat = sorted(seen.get(i, float("inf")) - self.produced[i] for i in ids)
+        return lat[max(0, int(len(lat) * q) - 1)]
+
+
+async def produce_old(settings: Settings, count: int, base_ms: int) -> None:
+    """Write `count` notifications with Kafka timestamps from base_ms, one ms apart."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers(),
+        acks="all",
+        linger_ms=20,
+        max_batch_size=256 * 1024,
+    )
+    await producer.start()
+    try:
+        sends = []
+        for n in range(count):
+            key, value, heads = record(n)
+            sends.append(
+                await producer.send(
+                    settings.topic_notifications,
+                    value,
+                    key=key,
+                    headers=heads,
+                    timestamp_ms=base_ms + n,
+                )
+            )
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+async def live(settings: Settings, timings: Timings, start: int, done: asyncio.Event) -> list[str]:
+    """Produce live notifications at LIVE_RATE until `done` is set; return their command ids."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers(), acks="all")
+    await producer.start()
+    loop, ids, sends = asyncio.get_running_loop(), list[str](), list[Any]()
+    try:
+        begin = loop.time()
+        while not done.is_set():
+            n = start + len(ids)
+            await asyncio.sleep(max(0.0, begin + len(ids) / LIVE_RATE - loop.time()))  # the pace
+            key, value, heads = record(n)
+            ids.append(command_id(f"notif-{n}", RULE))
+            timings.produced[ids[-1]] = time.time()
+            sends.append(
+                await producer.send(settings.topic_notifications, value, key=key, headers=heads)
+            )
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+    return ids
+
+
+def after(seconds: float) -> asyncio.Event:
+    """Return an event set `seconds` from now."""
+    event = asyncio.Event()
+    asyncio.get_running_loop().call_later(seconds, event.set)
+    return event
+
+
+async def watch_commands(settings: Settings, timings: Timings) -> None:
+    """Record the Kafka timestamp of every live command record (until cancelled)."""
+    servers = settings.bootstrap_servers()
+    consumer = AIOKafkaConsumer(
+        settings.topic_commands,
+        bootstrap_servers=servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        while True:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                for rec in records:
+                    cid = dict(rec.headers).get(COMMAND_ID_RECORD_HEADER, b"").decode()
+                    timings.on_kafka.setdefault(cid, rec.timestamp / 1000)
+    finally:
+        await consumer.stop()
