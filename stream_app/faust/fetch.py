@@ -7,7 +7,7 @@ records: the tables' changelogs (which faust no longer reads after recovery) and
 topic. The broker holds such a request for `fetch_max_wait_ms`, which faust hard-codes to
 1500, and the busy partitions are fetched again only after it: records waited 1-1.5 s at any
 rate (issue 13). A short wait bounds that delay; an idle worker then polls the broker more
-often, which costs little.
+often: measured idle CPU 3.5 % of a core with 1.5 s, 3.9 % with 100 ms, 6.4 % with 20 ms.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import aiokafka
 import faust
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
-FETCH_WAIT_MS = 20
+FETCH_WAIT_MS = 50
 
 
 class ShortWaitConsumerThread(AIOKafkaConsumerThread):
