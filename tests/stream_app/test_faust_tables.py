@@ -12,7 +12,7 @@ import pytest
 from faust.types import TP
 
 from stream_app.faust import produce
-from stream_app.faust.declare import json_table
+from stream_app.faust.declare import STORE_OPTIONS, json_table
 from stream_app.faust.tables import ChangelogWriter, DirectTable, PersistedOffsets
 from tests.stream_app.faust_fakes import FakeProducer, Stopped, fake_stop, processing
 
@@ -42,6 +42,15 @@ def test_json_tables_log_keys_and_values_as_json(tmp_path: Path) -> None:
     """faust overrides the schema's raw key serializer: table keys are JSON, as values are."""
     table = rocksdb_table(tmp_path)
     assert (table.key_serializer, table.value_serializer) == ("json", "json")
+
+
+def test_json_tables_keep_their_rocksdb_memory_small(tmp_path: Path) -> None:
+    """faust hands a table's options to its RocksDB store, which opens each database with them."""
+    store = rocksdb_table(tmp_path).data
+    options = store.rocksdb_options
+    assert options.write_buffer_size == STORE_OPTIONS["write_buffer_size"]
+    assert options.max_write_buffer_number == STORE_OPTIONS["max_write_buffer_number"]
+    assert options.block_cache_size == STORE_OPTIONS["block_cache_size"]
 
 
 async def test_a_write_stores_the_value_and_sends_it_on_the_event_partition(
