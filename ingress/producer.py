@@ -56,6 +56,9 @@ class KafkaProducer(Protocol):
     async def flush(self, seconds: float) -> bool:
         """Wait up to `seconds` for every queued record; return whether all were settled."""
 
+    async def reachable(self) -> bool:
+        """Return whether a broker answers a metadata request."""
+
     def abandon(self) -> None:
         """Fail every record not yet acknowledged."""
 
@@ -149,6 +152,16 @@ class RdKafkaProducer:
             return True
         remaining = await asyncio.to_thread(self._producer.flush, seconds)
         return remaining == 0
+
+    async def reachable(self) -> bool:
+        """Return whether a broker answers a metadata request within the probe time."""
+        if self._producer is None:
+            return False
+        try:
+            await asyncio.to_thread(self._producer.list_topics, timeout=self._probe_seconds)
+        except KafkaException:
+            return False
+        return True
 
     def abandon(self) -> None:
         """Purge what librdkafka still holds; the purged records' futures fail."""

@@ -31,6 +31,7 @@ class Broker:
 
     up: bool = True
     stalled: bool = False
+    probes: int = 0
     poisoned: bool = False
     acknowledged: list[Sent] = field(default_factory=list)
     held: list[tuple[Sent, asyncio.Future[Any]]] = field(default_factory=list)
@@ -46,7 +47,7 @@ class Broker:
 
 
 class FakeProducer:
-    """Mimics the ingress producer's start, send, flush, abandon and stop."""
+    """Mimics the ingress producer's start, send, flush, probe, abandon and stop."""
 
     def __init__(self, broker: Broker, on_start: asyncio.Event) -> None:
         self._broker = broker
@@ -83,6 +84,10 @@ class FakeProducer:
         if self._broker.held:
             await asyncio.wait([future for _, future in self._broker.held], timeout=seconds)
         return not self._broker.held
+
+    async def reachable(self) -> bool:
+        self._broker.probes += 1
+        return self._broker.up
 
     def abandon(self) -> None:
         for _, future in self._broker.held:

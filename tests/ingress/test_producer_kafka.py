@@ -115,3 +115,14 @@ async def test_a_detached_send_that_never_lands_fails_its_late_future() -> None:
     await absent.stop()
     with pytest.raises(DeliveryError, match="PURGE"):
         await asyncio.wait_for(late, timeout=5)
+
+
+async def test_reachable_says_whether_a_broker_answers(producer: RdKafkaProducer) -> None:
+    """The stall backstop's probe: True against the test broker, False with none listening."""
+    config = producer_config([f"127.0.0.1:{free_port()}"], "reachable-test", MAX_BYTES)
+    absent = RdKafkaProducer(config, probe_seconds=0.5)
+    with pytest.raises(KafkaUnavailableError):
+        await absent.start()
+    assert (await producer.reachable(), await absent.reachable()) == (True, False)
+    await absent.stop()
+    assert not await absent.reachable()
