@@ -28,7 +28,11 @@ from ingress.records import Record
 log = structlog.get_logger("ingress.producer")
 POLL_SECONDS = 0.05
 PROBE_SECONDS = 5.0
-DELIVERY_TIMEOUT_MS = 30_000
+# 0: no delivery timeout. librdkafka retries each record under its sequence number until the
+# broker acknowledges it, and the broker drops a retry of a write it already has. A timeout would
+# fail a record that a stopping broker wrote without acknowledging, and the drainer would send its
+# spooled copy again: a duplicate (and records queued behind a timed-out one could land first).
+DELIVERY_TIMEOUT_MS = 0
 # Kafka refuses these records for good; retrying would block the spool behind them forever.
 REFUSED_CODES = frozenset(
     {

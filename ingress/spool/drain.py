@@ -20,7 +20,9 @@ if TYPE_CHECKING:  # the persistence appends to the spool: importing it here wou
 log = structlog.get_logger("ingress.drain")
 BATCH = 500
 RETRY_SECONDS = 0.5
-# A backstop: librdkafka itself fails a record it could not deliver within its delivery timeout.
+# A backstop against a wedged producer. librdkafka retries each send until the broker takes it, so
+# sends pending through an outage are expected: only sends still pending after a whole stall
+# period with a broker answering at both ends replace the producer (whose purge may duplicate).
 STALL_SECONDS = 45.0
 
 
@@ -34,6 +36,7 @@ class Drainer:
         persistence: Persistence,
         metrics: Metrics,
         sleep: Sleep = asyncio.sleep,
+        stall: float = STALL_SECONDS,
     ) -> None:
         """Wire the producer link, the spool and the sends still in flight."""
         self._link = link
@@ -41,6 +44,7 @@ class Drainer:
         self._persistence = persistence
         self._metrics = metrics
         self._sleep = sleep
+        self._stall = stall
 
     async def run(self) -> None:
         """Drain forever: read a batch, send it, mark the acknowledged prefix drained."""
@@ -96,15 +100,25 @@ class Drainer:
         self, producer: KafkaProducer, futures: list[asyncio.Future[Any]]
     ) -> list[Any]:
         """Wait for the sends, replacing the producer if it stalls or can no longer send."""
-        if futures:
-            _, stalled = await asyncio.wait(set(futures), timeout=STALL_SECONDS)
-            if stalled:
-                reason = f"{len(stalled)} sends unacknowledged for {STALL_SECONDS}s"
-                self._link.replace(producer, reason)
+        await self._await_sends(producer, set(futures))
         results = await asyncio.gather(*futures, return_exceptions=True)
         if any(isinstance(result, ProducerFailedError) for result in results):
             self._link.replace(producer, "the producer can no longer send")
         return results
+
+    async def _await_sends(
+        self, producer: KafkaProducer, pending: set[asyncio.Future[Any]]
+    ) -> None:
+        """Wait for the sends; replace the producer if they stall while a broker answers."""
+        answered = False
+        while pending:
+            _, pending = await asyncio.wait(pending, timeout=self._stall)
+            answering = bool(pending) and await producer.reachable()
+            if answered and answering:
+                reason = f"{len(pending)} sends unacknowledged for {self._stall}s, broker up"
+                self._link.replace(producer, reason)
+                return
+            answered = answering
 
     def _settle(
         self, entries: list[SpoolEntry], results: list[Any]

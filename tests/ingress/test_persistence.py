@@ -14,6 +14,7 @@ from ingress.persistence import Persistence
 from ingress.producer_link import ProducerLink
 from ingress.records import Record, decode
 from ingress.spool import Drainer, Spool
+from ingress.spool.drain import STALL_SECONDS
 from tests.ingress.fakes import FakeProducers
 from tests.ingress.waiting import until
 
@@ -57,10 +58,17 @@ async def connected(
 
 
 @pytest.fixture
-async def rig(tmp_path: Path, producers: FakeProducers) -> AsyncIterator[Rig]:
+def stall() -> float:
+    """The drainer's stall period: its default unless a test overrides this fixture."""
+    return STALL_SECONDS
+
+
+@pytest.fixture
+async def rig(tmp_path: Path, producers: FakeProducers, stall: float) -> AsyncIterator[Rig]:
     """A connected persistence (a short produce timeout) and a running drainer."""
     spool, link, metrics, persistence = await connected(tmp_path, producers)
-    task = asyncio.create_task(Drainer(link, spool, persistence, metrics, sleep=no_sleep).run())
+    drainer = Drainer(link, spool, persistence, metrics, sleep=no_sleep, stall=stall)
+    task = asyncio.create_task(drainer.run())
     yield Rig(persistence, spool, producers, task)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
@@ -112,6 +120,32 @@ async def test_a_producer_that_can_no_longer_send_is_replaced(rig: Rig) -> None:
     await rig.drained()
     assert values(rig.producers) == [b"value-1"]
     assert rig.producers.made[0].stopped
+
+
+@pytest.mark.parametrize("stall", [0.02])
+async def test_sends_pending_through_an_outage_are_awaited_not_abandoned(rig: Rig) -> None:
+    """With no broker answering, stalled sends keep the producer: none is failed and sent again."""
+    rig.producers.broker.up = False
+    assert await rig.persistence.persist(record(1)) == "spooled"
+    await until(lambda: rig.producers.broker.probes >= 3, "three stalls with the broker down")
+    assert len(rig.producers.made) == 1
+    assert [future.done() for _, future in rig.producers.broker.held] == [False]
+    rig.producers.broker.up = True
+    rig.producers.broker.release()
+    await rig.drained()
+    assert values(rig.producers) == [b"value-1"]
+
+
+@pytest.mark.parametrize("stall", [0.02])
+async def test_a_producer_stalled_while_the_broker_answers_is_replaced(rig: Rig) -> None:
+    """Sends pending for a whole stall period with the broker answering replace the producer."""
+    rig.producers.broker.stalled = True
+    assert await rig.persistence.persist(record(1)) == "spooled"
+    await until(lambda: len(rig.producers.made) == 2, "a second producer", timeout=5)
+    assert rig.producers.made[0].stopped
+    rig.producers.broker.release()
+    await rig.drained()
+    assert values(rig.producers) == [b"value-1"]
 
 
 async def test_sends_acknowledged_during_the_final_flush_are_not_sent_again(
