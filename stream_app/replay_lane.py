@@ -13,7 +13,8 @@ writer's ledger skips commands Intercom already accepted).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import faust
@@ -38,28 +39,60 @@ from stream_app.source import Source
 if TYPE_CHECKING:
     from stream_app.app import Tables
 
-LIVE_LAG_RECORDS = 50
+LIVE_LAG_RECORDS = 8  # about one live record in progress per partition; more is a queue
+LOOP_LATE_SECONDS = 0.005  # how late the event loop may run a timer before replay holds back
+TICK_SECONDS = 0.01
 YIELD_SECONDS = 0.02
+
+
+class LoopLag:
+    """How late the event loop runs a timer (smoothed): how busy this worker is right now.
+
+    A worker whose loop is saturated delays every live record behind the replayed ones being
+    processed, before any live lag shows; the replay lane holds back while the loop is late.
+    """
+
+    def __init__(self, clock: Any = time.monotonic, sleep: Any = asyncio.sleep) -> None:
+        """Start with a punctual loop; nothing is measured until run() runs."""
+        self.late = 0.0
+        self._clock = clock
+        self._sleep = sleep
+
+    def observe(self, late: float) -> None:
+        """Fold one measurement (seconds late) into the smoothed lateness."""
+        self.late = 0.8 * self.late + 0.2 * max(0.0, late)
+
+    async def run(self) -> None:
+        """Measure every TICK_SECONDS how late the loop wakes this task (until cancelled)."""
+        while True:
+            before = self._clock()
+            await self._sleep(TICK_SECONDS)  # the tick being measured
+            self.observe(self._clock() - before - TICK_SECONDS)
 
 
 @dataclass
 class LiveFirst:
-    """Holds replay records while the live lane of this worker is behind."""
+    """Holds replay records while the live lane of this worker is behind or its loop is busy."""
 
     topics: TopicGate
     lag: LagCollector
     live_topic: str
     sleep: Any = asyncio.sleep
+    loop: LoopLag = field(default_factory=LoopLag)
 
     def live_lag(self) -> int:
         """Return how many live records this worker's assigned partitions have waiting."""
         parts = [p for t, p in self.lag.assigned() if t == self.live_topic]
         return sum(self.lag.partition_lag(self.live_topic, p)[0] or 0 for p in parts)
 
+    def busy(self) -> bool:
+        """Whether live records wait or the event loop is running late."""
+        return self.live_lag() > LIVE_LAG_RECORDS or self.loop.late > LOOP_LATE_SECONDS
+
     async def wait(self) -> None:
         """Return once the topics are ready and live traffic is not waiting."""
         await self.topics.wait()
-        while self.live_lag() > LIVE_LAG_RECORDS:
+        while self.busy():
             await self.sleep(YIELD_SECONDS)  # a yield to the live agent, not a synchronisation
 
 
@@ -128,6 +161,8 @@ def register_replay_lane(
             replay_id = self.sink.replay_id.decode(errors="replace")
             with structlog.contextvars.bound_contextvars(replay_id=replay_id):
                 await super().handle(source)
+
+    app.task(gate.loop.run)  # measures the loop until the worker stops
 
     @app.agent(topic, name="replay", isolated_partitions=True)
     async def replay(stream: Any) -> None:

@@ -54,6 +54,7 @@ LIVE_SECONDS = float(os.environ.get("BENCH_LIVE_SECONDS", "30"))
 BUDGET = int(os.environ.get("BENCH_WRITER_BUDGET", "5000"))  # calls per 10 s, writer and fake
 # Not `bench-...`: other benchmarks delete every `bench-` topic when they end, mid-run for us.
 RUN = f"replay-bench-{uuid.uuid4().hex[:8]}"
+LOGS = REPO / "var" / "bench" / RUN  # process logs and the live latencies (CSV)
 LIVE_BASE = 1_000_000  # live notification numbers start here, replayed ones at 0
 
 
@@ -145,7 +146,7 @@ async def main() -> int:
         log_level="warning",
     )
     await ensure_topics(settings)
-    logs = REPO / "var" / "bench" / RUN
+    logs = LOGS
     logs.mkdir(parents=True, exist_ok=True)
     argv = ["-m", "tests.fakes.intercom", "--port", str(fake_port), "--limit", str(BUDGET)]
     fake = start_process("fake", settings, logs / "fake.log", [sys.executable, *argv])
@@ -190,6 +191,15 @@ async def run(settings: Settings, fake_url: str, timings: Timings) -> int:
     return report(timings, await fake_calls(fake_url), baseline, during, replay_seconds)
 
 
+def accepted_times(calls: list[dict[str, Any]]) -> dict[str, float]:
+    """Return when the fake first accepted each command id."""
+    accepted_at: dict[str, float] = {}
+    for call in calls:
+        if call["status"] == 202 and call["command_id"]:
+            accepted_at.setdefault(call["command_id"], call["at"])
+    return accepted_at
+
+
 def report(
     timings: Timings,
     calls: list[dict[str, Any]],
@@ -198,10 +208,8 @@ def report(
     replay_seconds: float,
 ) -> int:
     """Print the figures and return 0 when both goals are met."""
-    accepted_at: dict[str, float] = {}
-    for call in calls:
-        if call["status"] == 202 and call["command_id"]:
-            accepted_at.setdefault(call["command_id"], call["at"])
+    accepted_at = accepted_times(calls)
+    timings.dump(LOGS / "live-latencies.csv", {"baseline": baseline, "replay": during}, accepted_at)
     counts = Counter(c["command_id"] for c in calls if c["status"] == 202)
     twice = sum(1 for n in counts.values() if n > 1)
     print(

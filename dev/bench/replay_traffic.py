@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -25,6 +27,16 @@ class Timings:
         """Start with nothing produced."""
         self.produced: dict[str, float] = {}  # command id -> produce time (s)
         self.on_kafka: dict[str, float] = {}  # command id -> command record timestamp (s)
+
+    def dump(self, path: Path, phases: dict[str, list[str]], accepted: dict[str, float]) -> None:
+        """Write one CSV line per live command: phase, produced, to command topic, to accepted."""
+        with path.open("w") as out:
+            out.write("phase,produced,command_topic_s,accepted_s\n")
+            for phase, ids in phases.items():
+                for i in ids:
+                    t = self.produced[i]
+                    kafka, done = self.on_kafka.get(i, math.inf), accepted.get(i, math.inf)
+                    out.write(f"{phase},{t:.3f},{kafka - t:.3f},{done - t:.3f}\n")
 
     def quantile(self, ids: list[str], seen: dict[str, float], q: float) -> float:
         """Return the q-quantile latency of the ids (a missing one counts as infinite)."""

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
+
+import pytest
 
 from schemas.commands import parse_command
 from schemas.headers import REPLAY, REPLAY_ID
 from stream_app.faust.gate import TopicGate
 from stream_app.lag import LagCollector, Progress, lane_of_topic
 from stream_app.outputs import Emit, Output, SendCommand
-from stream_app.replay_lane import LIVE_LAG_RECORDS, LiveFirst, ReplaySink
+from stream_app.replay_lane import (
+    LIVE_LAG_RECORDS,
+    LOOP_LATE_SECONDS,
+    TICK_SECONDS,
+    LiveFirst,
+    LoopLag,
+    ReplaySink,
+)
 from stream_app.sink import OutputSink
 from tests.stream_app.writer.conftest import make_command
 
@@ -40,6 +50,34 @@ async def test_the_lane_waits_while_live_partitions_are_behind() -> None:
     assert len(slept) == 1
     await gate.wait()
     assert len(slept) == 1
+
+
+async def test_the_lane_waits_while_the_event_loop_runs_late() -> None:
+    """A loop measured 50 ms late holds replay records until it is punctual again."""
+    now = [0.0]
+    ticks: list[float] = []
+
+    async def late_sleep(seconds: float) -> None:
+        ticks.append(seconds)
+        now[0] += seconds + 0.05
+        if len(ticks) == 3:
+            raise asyncio.CancelledError  # three ticks measured; stop like a worker stopping
+
+    loop = LoopLag(clock=lambda: now[0], sleep=late_sleep)
+    with pytest.raises(asyncio.CancelledError):
+        await loop.run()
+    assert ticks == [TICK_SECONDS] * 3
+    assert loop.late > LOOP_LATE_SECONDS
+    lag = LagCollector("g", Progress(), lambda: [], (lambda t, p: 0, lambda t, p: 0), lane_of_topic)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        loop.observe(0.0)  # punctual again, a little more each time
+
+    await LiveFirst(cast(TopicGate, ReadyGate()), lag, "live", sleep, loop).wait()
+    assert slept, "the lane did not hold back while the loop was late"
+    assert loop.late <= LOOP_LATE_SECONDS
 
 
 class Recorder:
