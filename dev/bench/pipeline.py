@@ -82,8 +82,8 @@ async def run_worker_until(settings: Settings, expected: int, tmp: Path) -> str:
         [
             f"pipeline (verify+dedup+route+rules+projections+command+event): "
             f"{rate(stamps[measured_from:]):,.0f} notifications/s",
-            f"worker RSS at 50/75/100 % of the run: {', '.join(f'{r:.0f}' for r in rss)} MiB; "
-            f"peak {peak:.0f} MiB",
+            f"worker RSS at 50/75/100 % of the run: {', '.join(f'{r:.0f}' for r in rss)} MiB "
+            f"({rss[-1] - rss[0]:+.0f} MiB over the second half); peak {peak:.0f} MiB",
             f"produce requests: {requests:,} for {records:,} records "
             f"({records / max(1, requests):.1f} records per request)",
             f"profile ({PROFILE_SECONDS:.0f} s, {window.handled:,} notifications): "

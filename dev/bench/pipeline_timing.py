@@ -26,6 +26,9 @@ from intercom_stream.settings import Settings
 DEDUP_IDS = int(os.environ.get("BENCH_DEDUP_IDS", "1000000"))
 LATENCY_RATE = int(os.environ.get("BENCH_LATENCY_RATE", "1000"))
 LATENCY_SECONDS = 10
+# Notifications sent before the paced load, one for each of 32 resources: every partition's
+# actor then has handled its first record (which reads the group's offsets from Kafka).
+WARM_UP = 32
 
 
 async def latency(tmp: Path) -> None:
@@ -43,7 +46,7 @@ async def latency(tmp: Path) -> None:
             read_until(
                 settings.kafka_bootstrap_servers,
                 settings.topic_commands,
-                lambda count: count >= total + 1,  # the readiness probe's command comes first
+                lambda count: count >= total + WARM_UP,  # the warm-up's commands come first
                 lambda rec: note_latency(rec, received, latencies),
             )
         )
@@ -87,17 +90,19 @@ async def paced_produce(
 
 
 async def wait_ready(settings: Settings, log: Path, limit_seconds: float = 120.0) -> float:
-    """Produce one notification and wait for its command; return seconds taken."""
+    """Produce WARM_UP notifications and wait for their commands; return seconds taken."""
+    first = 10_000_000 + int(time.time() * 1000) % 1_000_000 // 5000 * 5000
     with Stopwatch() as watch:
-        key, value, hdrs = record(10_000_000 + int(time.time() * 1000) % 1_000_000)
         await produce_many(
-            settings.kafka_bootstrap_servers, settings.topic_notifications, [(key, value, hdrs)]
+            settings.kafka_bootstrap_servers,
+            settings.topic_notifications,
+            (record(first + n) for n in range(WARM_UP)),
         )
         try:
             await read_until(
                 settings.kafka_bootstrap_servers,
                 settings.topic_commands,
-                lambda count: count >= 1,
+                lambda count: count >= WARM_UP,
                 timeout=limit_seconds,
             )
         except TimeoutError:

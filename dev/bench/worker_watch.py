@@ -2,7 +2,8 @@
 
 The profile is `py-spy record` (non-blocking sampling, every thread); each sample is charged
 to the first frame, from the innermost out, that belongs to a known group, so time in asyncio
-or the standard library counts for whoever called it.
+or the standard library counts for whoever called it. `faust` includes the event loops' own
+native time (uvloop runs its callbacks without Python frames) and faust's fetch thread.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ GROUPS = (
     ("producer", ("aiokafka/producer/", "aiokafka/record/", "aiokafka/protocol/", "aiokafka/conn")),
     ("producer", ("aiokafka/client.py", "aiokafka/util.py")),
     ("store", ("faust/stores/", "rocksdict")),
+    ("ours", ("stream_app/",)),  # stream_app/faust/ is ours too, not faust's
     ("faust", ("faust/", "mode/")),
     ("ours", ("stream_app/", "schemas/", "intercom_stream/", "pydantic", "orjson", "structlog")),
     ("ours", ("prometheus_client/",)),
