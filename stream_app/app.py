@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -155,6 +156,11 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     pace_batches(app, RELEASE_SECONDS)
     register_replay_lane(app, settings, worker_metrics, router, tables)  # docs/replay.md
     register_views(app, worker_metrics, tables.conversations, tables.contacts)
+    # What survives now (modules, classes, schemas) lives as long as the process: frozen, it is
+    # out of the collector's reach and a full collection scans 20k objects, not 105k (its
+    # pauses were 60-200 ms).
+    gc.collect()
+    gc.freeze()
     return app
 
 
