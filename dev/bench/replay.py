@@ -4,8 +4,8 @@ A worker and a writer process, the fake Intercom on loopback, the real broker. S
 BENCH_REPLAY_COUNT closed-conversation notifications an hour old and waits until the fake
 accepted their commands. Then live notifications are produced at BENCH_LIVE_RATE per second for
 BENCH_LIVE_SECONDS (baseline), and again while `intercom-stream replay --execute` re-drives the
-old ones, until the worker has handled them all. Prints live produce->command (on the command
-topic) and produce->accepted (at the fake) p99 for both phases and their ratio (goal: within
+old ones, until the worker has handled them all. Prints live produce->command (readable on the
+command topic) and produce->accepted (at the fake) p99 for both phases and their ratio (goal: within
 2x), the replay rate, and the calls the fake counted (goal: none twice). Counts and rates are
 overridable by the BENCH_* variables; the traffic itself is in dev/bench/replay_traffic.py.
 """
@@ -27,7 +27,6 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 import aiohttp  # noqa: E402
-from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 from dev.bench.common import (  # noqa: E402
     free_port,
@@ -38,9 +37,13 @@ from dev.bench.notifications import SECRET  # noqa: E402
 from dev.bench.replay_traffic import (  # noqa: E402
     LIVE_RATE,
     Timings,
+    accepted_times,
     after,
+    fake_calls,
     live,
+    metric,
     produce_old,
+    until,
     watch_commands,
 )
 from intercom_stream.settings import Settings, namespaced_topics  # noqa: E402
@@ -50,43 +53,24 @@ from tests.kafka_helpers import delete_topics  # noqa: E402
 from tests.processes import Process, settings_env  # noqa: E402
 
 REPLAYED = int(os.environ.get("BENCH_REPLAY_COUNT", "10000"))
+REPLAY_RATE = os.environ.get("BENCH_REPLAY_RATE", "")  # the replay's --rate; none by default
 LIVE_SECONDS = float(os.environ.get("BENCH_LIVE_SECONDS", "30"))
 BUDGET = int(os.environ.get("BENCH_WRITER_BUDGET", "5000"))  # calls per 10 s, writer and fake
 # Not `bench-...`: other benchmarks delete every `bench-` topic when they end, mid-run for us.
 RUN = f"replay-bench-{uuid.uuid4().hex[:8]}"
 LOGS = REPO / "var" / "bench" / RUN  # process logs and the live latencies (CSV)
+SETTLE_SECONDS = 11.0  # the limiter's window (10 s) and margin, with a little to spare
 LIVE_BASE = 1_000_000  # live notification numbers start here, replayed ones at 0
 
 
-async def metric(url: str, name: str, **labels: str) -> float:
-    """Return the sum of a metric's samples with the given labels (0 when not answering)."""
-    try:
-        async with aiohttp.ClientSession() as http, http.get(url) as response:
-            text = await response.text()
-    except aiohttp.ClientError:
-        return 0.0
-    return sum(
-        s.value
-        for f in text_string_to_metric_families(text)
-        for s in f.samples
-        if s.name == name and labels.items() <= s.labels.items()
-    )
-
-
-async def fake_calls(fake_url: str) -> list[dict[str, Any]]:
-    """Return every call the fake recorded."""
-    async with aiohttp.ClientSession() as http, http.get(f"{fake_url}/_fake/calls") as response:
-        calls: list[dict[str, Any]] = await response.json()
-        return calls
-
-
-async def until(check: Any, timeout: float, what: str) -> None:
-    """Poll the async check every 0.2 s; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.2)  # polling interval; the deadline bounds the wait
+async def settled(settings: Settings) -> bool:
+    """Whether no partition the worker or the writer reads has records waiting."""
+    urls = [
+        f"http://127.0.0.1:{settings.worker_web_port}/metrics",
+        f"http://127.0.0.1:{settings.writer_web_port}/writer/metrics",
+    ]
+    lags = [await metric(url, "kafka_consumergroup_group_lag") for url in urls]
+    return sum(lags) == 0
 
 
 def iso(ms: int) -> str:
@@ -109,6 +93,7 @@ async def replay_phase(
         "--until",
         iso(base_ms + REPLAYED),
         "--execute",
+        *(["--rate", REPLAY_RATE] if REPLAY_RATE else []),
     ]
     finished = asyncio.Event()
     traffic = asyncio.create_task(live(settings, timings, LIVE_BASE + 10_000_000, finished))
@@ -177,6 +162,8 @@ async def run(settings: Settings, fake_url: str, timings: Timings) -> int:
             return int((await got.json())["accepted_ids"]) >= REPLAYED
 
     await until(setup_done, 300, f"the fake to accept {REPLAYED} setup commands")
+    await asyncio.sleep(SETTLE_SECONDS)  # setup's calls leave the writer's sliding window
+    await until(lambda: settled(settings), 300, "the worker and the writer to have no lag")
     print(f"baseline: live at {LIVE_RATE:.0f}/s for {LIVE_SECONDS:.0f} s ...", flush=True)
     baseline = await live(settings, timings, LIVE_BASE, after(LIVE_SECONDS))
     print(f"replay of {REPLAYED} with live at {LIVE_RATE:.0f}/s ...", flush=True)
@@ -189,15 +176,6 @@ async def run(settings: Settings, fake_url: str, timings: Timings) -> int:
 
     await until(live_done, 120, "the fake to accept every live command")
     return report(timings, await fake_calls(fake_url), baseline, during, replay_seconds)
-
-
-def accepted_times(calls: list[dict[str, Any]]) -> dict[str, float]:
-    """Return when the fake first accepted each command id."""
-    accepted_at: dict[str, float] = {}
-    for call in calls:
-        if call["status"] == 202 and call["command_id"]:
-            accepted_at.setdefault(call["command_id"], call["at"])
-    return accepted_at
 
 
 def report(
@@ -218,7 +196,7 @@ def report(
     )
     ratios = []
     for name, seen in (
-        ("produce -> command topic", timings.on_kafka),
+        ("produce -> command readable", timings.on_kafka),
         ("produce -> accepted (fake)", accepted_at),
     ):
         quiet, busy = (timings.quantile(ids, seen, 0.99) for ids in (baseline, during))

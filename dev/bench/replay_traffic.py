@@ -1,4 +1,4 @@
-"""The replay benchmark's traffic: old notifications to replay, paced live ones, their commands."""
+"""The replay benchmark's traffic and what it reads: notifications, commands, metrics, calls."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 from dev.bench.notifications import record
 from intercom_stream.settings import Settings
@@ -26,7 +28,7 @@ class Timings:
     def __init__(self) -> None:
         """Start with nothing produced."""
         self.produced: dict[str, float] = {}  # command id -> produce time (s)
-        self.on_kafka: dict[str, float] = {}  # command id -> command record timestamp (s)
+        self.on_kafka: dict[str, float] = {}  # command id -> when a consumer first read it (s)
 
     def dump(self, path: Path, phases: dict[str, list[str]], accepted: dict[str, float]) -> None:
         """Write one CSV line per live command: phase, produced, to command topic, to accepted."""
@@ -101,7 +103,11 @@ def after(seconds: float) -> asyncio.Event:
 
 
 async def watch_commands(settings: Settings, timings: Timings) -> None:
-    """Record the Kafka timestamp of every live command record (until cancelled)."""
+    """Record when each live command record can first be read (until cancelled).
+
+    Not the record's timestamp: the worker stamps a record when it hands it to its producer,
+    and under load the producer holds it well before the broker has it.
+    """
     servers = settings.bootstrap_servers()
     consumer = AIOKafkaConsumer(
         settings.topic_commands,
@@ -115,6 +121,46 @@ async def watch_commands(settings: Settings, timings: Timings) -> None:
             for records in (await consumer.getmany(timeout_ms=200)).values():
                 for rec in records:
                     cid = dict(rec.headers).get(COMMAND_ID_RECORD_HEADER, b"").decode()
-                    timings.on_kafka.setdefault(cid, rec.timestamp / 1000)
+                    timings.on_kafka.setdefault(cid, time.time())
     finally:
         await consumer.stop()
+
+
+async def metric(url: str, name: str, **labels: str) -> float:
+    """Return the sum of a metric's samples with the given labels (0 when not answering)."""
+    try:
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            text = await response.text()
+    except aiohttp.ClientError:
+        return 0.0
+    return sum(
+        s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == name and labels.items() <= s.labels.items()
+    )
+
+
+async def fake_calls(fake_url: str) -> list[dict[str, Any]]:
+    """Return every call the fake recorded."""
+    async with aiohttp.ClientSession() as http, http.get(f"{fake_url}/_fake/calls") as response:
+        calls: list[dict[str, Any]] = await response.json()
+        return calls
+
+
+async def until(check: Any, timeout: float, what: str) -> None:
+    """Poll the async check every 0.2 s; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.2)  # polling interval; the deadline bounds the wait
+
+
+def accepted_times(calls: list[dict[str, Any]]) -> dict[str, float]:
+    """Return when the fake first accepted each command id."""
+    accepted_at: dict[str, float] = {}
+    for call in calls:
+        if call["status"] == 202 and call["command_id"]:
+            accepted_at.setdefault(call["command_id"], call["at"])
+    return accepted_at
