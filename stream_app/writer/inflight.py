@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from stream_app.writer.wire import Wire, start_job
 
 Job = Callable[[], Awaitable[None]]
 Ack = Callable[[], object]
@@ -28,6 +30,7 @@ class HeldRecord:
     ack: Ack
     task: asyncio.Task[None]
     forget: Ack = keep
+    wire: Wire = field(default_factory=Wire)
 
 
 class Inflight:
@@ -40,6 +43,7 @@ class Inflight:
         self._partitions: dict[Hashable, deque[HeldRecord]] = {}
         self._tails: dict[str, asyncio.Task[None]] = {}
         self._count = 0
+        self._finishing: set[asyncio.Task[None]] = set()  # dropped, their call on the wire
         self._room = asyncio.Event()
         self._room.set()
 
@@ -58,10 +62,11 @@ class Inflight:
             self._room.clear()
             await self._room.wait()
         previous = self._tails.get(contact) if contact is not None else None
-        task = asyncio.create_task(self._chain(previous, job))
+        task, wire = start_job(self._chain(previous, job))
         if contact is not None:
             self._tails[contact] = task
-        self._partitions.setdefault(partition, deque()).append(HeldRecord(ack, task, forget))
+        held = HeldRecord(ack, task, forget, wire)
+        self._partitions.setdefault(partition, deque()).append(held)
         self._count += 1
         task.add_done_callback(lambda done: self._settle(partition, contact, done))
 
@@ -91,12 +96,17 @@ class Inflight:
         return not task.cancelled() and task.exception() is None
 
     def drop_all(self) -> int:
-        """Cancel every job and forget every record unacked (partitions revoked); return count."""
+        """Stop every job and forget every record unacked (partitions revoked); return count.
+
+        A job whose Intercom call is on the wire finishes that call first (wire.py).
+        """
         dropped = self._count
         for queue in self._partitions.values():
             for entry in queue:
-                entry.task.cancel()
+                entry.wire.stop(entry.task)
                 entry.forget()
+                self._finishing.add(entry.task)
+                entry.task.add_done_callback(self._finishing.discard)
         self._partitions.clear()
         self._tails.clear()
         self._count = 0
@@ -104,7 +114,7 @@ class Inflight:
         return dropped
 
     async def close(self) -> None:
-        """Cancel every job and wait for them to end."""
-        tasks = [entry.task for queue in self._partitions.values() for entry in queue]
+        """Stop every job (calls on the wire finish first) and wait for them to end."""
         self.drop_all()
+        tasks = list(self._finishing)
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -24,6 +24,7 @@ from stream_app.writer.errors import (
 from stream_app.writer.health import Health
 from stream_app.writer.limiter import Clock, Pacer, Sleep
 from stream_app.writer.metrics import WriterMetrics
+from stream_app.writer.wire import checkpoint, on_the_wire
 
 log = structlog.get_logger("stream_app.writer.sender")
 BACKOFF_BASE_SECONDS = 0.5
@@ -138,10 +139,12 @@ class Sender:
 
     async def _call(self, request: Request, probe: bool) -> Accepted:
         """Make one paced call and feed its outcome to the limiter, the metrics and the health."""
+        checkpoint()  # a job dropped at a rebalance makes no further call
         await self._limiter.acquire()
         method, path, body = request.method, request.path, request.body
         try:
-            accepted = await self._caller.call(method, path, body, request.command_id)
+            with on_the_wire():  # dropping the job now lets this call finish (wire.py)
+                accepted = await self._caller.call(method, path, body, request.command_id)
         except WriterError as exc:
             self._limiter.observe(exc.rate if isinstance(exc, IntercomResponseError) else None)
             self._metrics.calls.labels(type(exc).__name__).inc()

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from stream_app.writer.inflight import Inflight
+from stream_app.writer.wire import checkpoint, on_the_wire
 
 
 def never(error: BaseException) -> None:
@@ -149,3 +150,33 @@ async def test_drop_all_lets_go_of_each_dropped_record() -> None:
     assert (forgotten, rec.acked) == (["o0", "o1"], [])
     await window.close()
     assert forgotten == ["o0", "o1"]
+
+
+async def test_a_dropped_job_finishes_the_call_on_the_wire_then_makes_no_other() -> None:
+    """Dropping a job mid-call lets Intercom's answer reach the ledger; its next call never goes."""
+    window, gate, outcomes = Inflight(10, on_fatal=never), asyncio.Event(), []
+
+    async def two_calls() -> None:
+        for call in ("first", "second"):
+            checkpoint()  # as Sender._call does before each call
+            with on_the_wire():
+                await gate.wait()
+            outcomes.append(call)  # the answer recorded (the ledger, in the processor)
+
+    await window.submit(0, "a", lambda: outcomes.append("acked"), two_calls)
+    await settle()
+    assert window.drop_all() == 1
+    gate.set()
+    await window.close()
+    assert outcomes == ["first"]
+
+
+async def test_a_dropped_job_not_on_the_wire_is_cancelled_at_once() -> None:
+    """A job waiting for its turn (budget, backoff, its contact) is cancelled right away."""
+    rec, window = Recorder(), Inflight(10, on_fatal=never)
+    await submit(window, rec, "waiting", "a")
+    await settle()
+    window.drop_all()
+    await settle()
+    assert window._finishing == set()  # ended (cancelled) although its gate never opened
+    assert (rec.started, rec.acked) == (["waiting"], [])
