@@ -17,7 +17,7 @@ from stream_app.dead_letters import DeadLetterSend, stop_consuming
 from stream_app.faust.declare import ledger_table, raw_topic
 from stream_app.faust.gate import TopicGate
 from stream_app.faust.runtime import assigned_partitions, flow_active, forget_unacked
-from stream_app.lag import lane_of_topic
+from stream_app.lag import app_lag_collector, lane_of_topic
 from stream_app.source import Source
 from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
 from stream_app.writer.claims import Claims
@@ -28,7 +28,12 @@ from stream_app.writer.ledger import Ledger
 from stream_app.writer.limiter import Pacer, RateLimiter
 from stream_app.writer.metrics import WriterMetrics
 from stream_app.writer.processor import CommandProcessor, parse
-from stream_app.writer.replay import REPLAY_MAX_IN_FLIGHT, SparePacer
+from stream_app.writer.replay import (
+    REPLAY_MAX_IN_FLIGHT,
+    LiveCommandsFirst,
+    Ready,
+    SparePacer,
+)
 from stream_app.writer.sender import Backoff, Sender
 from stream_app.writer.services import WriterState, register_writer_state
 
@@ -97,6 +102,7 @@ class Lane:
     topic: str
     pacer: Pacer
     max_in_flight: int
+    ready: Ready  # waited for before each record
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,6 @@ class WriterParts:
     ledger: Ledger
     state: WriterState
     send_dead_letter: DeadLetterSend
-    gate: TopicGate
     claims: Claims
 
     def processor(self, client: IntercomClient, pacer: Pacer) -> CommandProcessor:
@@ -143,12 +148,13 @@ def register_writer(app: faust.App, settings: Settings, send_dead_letter: DeadLe
     live, replay = settings.topic_commands, replay_commands_topic(settings)
     gate = TopicGate(app, [live, replay, changelog], settings.topic_partitions,
                      settings.worker_topics_wait_seconds)  # fmt: skip
-    parts = WriterParts(settings, writer, ledger, state, send_dead_letter, gate, Claims())
+    parts = WriterParts(settings, writer, ledger, state, send_dead_letter, Claims())
     window = settings.writer_max_in_flight
-    register_lane(app, parts, Lane("intercom-writer", live, writer.limiter, window))
-    # Replayed commands: spare budget only, a smaller window (docs/replay.md).
+    register_lane(app, parts, Lane("intercom-writer", live, writer.limiter, window, gate))
+    # Replayed commands: spare budget only, a smaller window, after live ones (docs/replay.md).
     spare, replay_window = SparePacer(writer.limiter), min(window, REPLAY_MAX_IN_FLIGHT)
-    register_lane(app, parts, Lane("replay-writer", replay, spare, replay_window))
+    first = LiveCommandsFirst(gate, app_lag_collector(app, writer.metrics.progress), live)
+    register_lane(app, parts, Lane("replay-writer", replay, spare, replay_window, first))
     register_pages(app, writer)
 
 
@@ -182,7 +188,7 @@ async def consume(
     held = parts.writer.metrics.in_flight.labels(lane_of_topic(lane.topic))
     async for event in stream.noack().events():
         try:
-            await parts.gate.wait()  # the ledger's changelog must take writes first
+            await lane.ready.wait()  # the ledger's changelog must take writes first
             parts.writer.refresh_share(app)
             await submit(inflight, processor, event, app)
         except Exception as exc:  # noqa: BLE001 - an escape would end the agent

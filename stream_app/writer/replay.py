@@ -11,13 +11,53 @@ from __future__ import annotations
 
 import asyncio
 import math
+from dataclasses import dataclass
+from typing import Protocol
 
+from stream_app.lag import LagCollector
 from stream_app.writer.errors import RateHeaders
 from stream_app.writer.limiter import RateLimiter, Sleep
 
 RESERVE_FRACTION = 0.2  # of the share, kept for live commands arriving in bursts
 POLL_SECONDS = 0.02  # how often the waiting replay call looks again for spare budget
 REPLAY_MAX_IN_FLIGHT = 50  # replayed records held at once (each waits for spare budget)
+LIVE_LAG_RECORDS = 8  # live commands waiting to be consumed before replayed ones hold back
+MAX_HOLD_SECONDS = 0.1  # bounded: a replay lane whose buffer is full also holds the consumer
+
+
+class Ready(Protocol):
+    """Holds records until the topics they write are ready (the writer's TopicGate)."""
+
+    async def wait(self) -> None:
+        """Return once the topics are ready."""
+
+
+@dataclass
+class LiveCommandsFirst:
+    """Holds each replayed command a moment while live commands wait to be consumed.
+
+    Both lanes share the writer's one consumer; a replay lane taking records as fast as they
+    come delays the delivery of live ones. The hold is bounded, never a wait for live lag to
+    clear: faust hands records to a full lane's buffer by blocking the consumer, live included.
+    """
+
+    ready: Ready
+    lag: LagCollector
+    live_topic: str
+    sleep: Sleep = asyncio.sleep
+
+    def live_lag(self) -> int:
+        """Return how many live commands this writer's assigned partitions have waiting."""
+        parts = [p for t, p in self.lag.assigned() if t == self.live_topic]
+        return sum(self.lag.partition_lag(self.live_topic, p)[0] or 0 for p in parts)
+
+    async def wait(self) -> None:
+        """Return once the topics are ready and live commands are not waiting, or after a hold."""
+        await self.ready.wait()
+        for _ in range(round(MAX_HOLD_SECONDS / POLL_SECONDS)):
+            if self.live_lag() <= LIVE_LAG_RECORDS:
+                return
+            await self.sleep(POLL_SECONDS)  # a yield to the live lane, bounded by the loop
 
 
 def reserve(share: int, fraction: float = RESERVE_FRACTION) -> int:

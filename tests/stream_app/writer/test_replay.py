@@ -1,12 +1,23 @@
-"""The replay lane's pacing on a fake clock: only the budget live calls leave, no reserve."""
+"""The writer's replay lane on a fake clock: the budget live calls leave, after live commands."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import pytest
+
+from stream_app.lag import LagCollector, Progress, lane_of_topic
 from stream_app.writer.errors import RateHeaders
 from stream_app.writer.limiter import RateLimiter
-from stream_app.writer.replay import SparePacer, reserve
+from stream_app.writer.replay import (
+    LIVE_LAG_RECORDS,
+    MAX_HOLD_SECONDS,
+    POLL_SECONDS,
+    LiveCommandsFirst,
+    SparePacer,
+    reserve,
+)
 from tests.stream_app.writer.conftest import FakeClock
 
 
@@ -70,3 +81,40 @@ async def test_replay_respects_the_servers_remaining(clock: FakeClock) -> None:
     await limiter.acquire()
     limiter.observe(RateHeaders(limit=10, remaining=3, reset=int(clock()) + 10))
     assert [limiter.try_spare(2) for _ in range(2)] == [True, False]
+
+
+class Ready:
+    """Topics that are ready."""
+
+    async def wait(self) -> None:
+        """Return at once."""
+
+
+def live_first(ends: dict[int, int], sleep: Any) -> LiveCommandsFirst:
+    """Return the replay lane's hold over live command partitions ending at `ends` (none done)."""
+    lag = LagCollector(
+        "g", Progress(), lambda: [("live", p) for p in ends] + [("live.replay", 0)],
+        (lambda t, p: ends[p], lambda t, p: 0), lane_of_topic,
+    )  # fmt: skip
+    return LiveCommandsFirst(Ready(), lag, "live", sleep)
+
+
+async def test_a_replayed_command_waits_for_waiting_live_commands() -> None:
+    """A replayed command waits while live commands wait, and goes once they are consumed."""
+    ends = {0: LIVE_LAG_RECORDS + 1, 1: 0}
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        ends[0] = 0  # the live lane consumed them
+
+    await live_first(ends, sleep).wait()
+    assert slept == [POLL_SECONDS]
+    await live_first(ends, sleep).wait()
+    assert slept == [POLL_SECONDS]
+
+
+async def test_the_hold_is_bounded_while_live_commands_keep_waiting(clock: FakeClock) -> None:
+    """With live commands never consumed, a replayed command still goes after MAX_HOLD_SECONDS."""
+    await live_first({0: 1000}, clock.sleep).wait()
+    assert sum(clock.sleeps) == pytest.approx(MAX_HOLD_SECONDS)
