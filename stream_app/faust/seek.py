@@ -1,4 +1,6 @@
-"""The seek after a rebalance, repaired for partitions whose group has committed nothing yet.
+"""faust's consumer with two repairs of its offset bookkeeping around rebalances.
+
+1. The seek after a rebalance, repaired for partitions whose group has committed nothing yet.
 
 faust fetches while it recovers its tables and drops the source records it fetched meanwhile,
 counting on its seek to the committed offsets (`Consumer.perform_seek`) to read them again.
@@ -7,6 +9,12 @@ with no commit (a new group, or a worker killed before its first commit) stayed 
 had fetched it to: its records were dropped without a trace and its actor waited for ever.
 `SeekingConsumer` seeks those partitions too: to offset 0, or to where the group's
 `auto_offset_reset` starts a new group (the log start, or its end for "latest").
+
+2. The commit, repaired for an offset acknowledged twice. Around a rebalance faust can hand out
+one offset twice (fetched before and after its seek) and record both acknowledgements; its
+`_new_offset` then takes `[589, 590, 590, 591, ...]` as a run ending at 590 and commits one
+offset per commit interval (the broker-kill scenario left a worker 3,456 records behind
+although everything was handled). Repeats are dropped before faust looks for the run.
 """
 
 from __future__ import annotations
@@ -28,8 +36,14 @@ def unseeked(committed: Mapping[TP, int | None], changelogs: set[str]) -> dict[T
     }
 
 
+def drop_repeats(acked: list[int]) -> None:
+    """Keep each acknowledged offset once, in order (faust keeps the list sorted)."""
+    if len(acked) != len(set(acked)):
+        acked[:] = sorted(set(acked))
+
+
 class SeekingConsumer(Consumer):
-    """faust's aiokafka consumer whose seek to the committed offsets covers every partition."""
+    """faust's aiokafka consumer: every partition sought after a rebalance, repeats dropped."""
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         """Seek as aiokafka does, then seek the partitions it skipped; return the commits."""
@@ -38,6 +52,12 @@ class SeekingConsumer(Consumer):
         if skipped:
             await self.seek_wait(await self._starts(skipped))
         return committed
+
+    def _new_offset(self, tp: TP) -> int | None:
+        """Return faust's next offset to commit, once repeated acknowledgements are dropped."""
+        drop_repeats(self._acked[tp])
+        found: int | None = super()._new_offset(tp)
+        return found
 
     async def _starts(self, skipped: Mapping[TP, int | None]) -> dict[TP, int]:
         """Return where each skipped partition resumes: its commit, else the reset's offset."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from faust.transport.drivers.aiokafka import Consumer
 from faust.types import TP
+from intervaltree import IntervalTree  # type: ignore[import-untyped]
 
 from intercom_stream.settings import Settings
 from stream_app.faust.declare import create_faust_app
@@ -93,3 +96,36 @@ async def fetched_to(consumer: AIOKafkaConsumer, count: int) -> dict[TopicPartit
             positions = {tp: await consumer.position(tp) for tp in assigned}
             if assigned and sum(positions.values()) == count:
                 return positions
+
+
+def bookkeeping(acked: list[int], committed: int) -> Any:
+    """Return a consumer holding only the state `_new_offset` reads (no broker, no loop)."""
+    consumer: Any = SeekingConsumer.__new__(SeekingConsumer)
+    tp = TP("n", 0)
+    consumer._acked = defaultdict(list, {tp: list(acked)})
+    consumer._acked_index = defaultdict(set, {tp: set(acked)})
+    consumer._gap = defaultdict(IntervalTree)
+    consumer._committed_offset = defaultdict(lambda: None, {tp: committed})
+    return consumer
+
+
+REPEATED = [589, 590, 590, 591, 591, 592]
+
+
+def test_faust_takes_a_repeated_offset_for_the_end_of_the_run() -> None:
+    """The assumption: faust's own `_new_offset` stops the run at the first repeat."""
+    assert Consumer._new_offset(bookkeeping(REPEATED, 589), TP("n", 0)) == 591
+
+
+def test_repeated_acknowledgements_do_not_hold_the_commit_back() -> None:
+    """With repeats dropped the whole acknowledged run is committed at once."""
+    consumer = bookkeeping(REPEATED, 589)
+    assert consumer._new_offset(TP("n", 0)) == 593
+    assert consumer._acked[TP("n", 0)] == []
+
+
+def test_a_real_hole_still_holds_the_commit_back() -> None:
+    """An offset never acknowledged is still never committed past."""
+    consumer = bookkeeping([589, 590, 590, 592], 589)
+    assert consumer._new_offset(TP("n", 0)) == 591
+    assert consumer._acked[TP("n", 0)] == [592]
