@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 import faust
@@ -20,6 +21,7 @@ from stream_app.faust.fetch import use_short_fetch_wait
 from stream_app.faust.gate import TopicGate
 from stream_app.faust.produce import dead_letter_sender, pace_batches, publisher
 from stream_app.faust.runtime import use_uvloop
+from stream_app.faust.seek import acknowledge_range
 from stream_app.faust.tables import ChangelogWriter, DirectTable
 from stream_app.handlers import register_handlers
 from stream_app.metrics import WorkerMetrics
@@ -150,7 +152,7 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     @app.agent(notifications, name="notifications", isolated_partitions=True)
     async def process(stream: Any) -> None:
         pipeline, dedup, flush = build_pipeline(app, settings, worker_metrics, router, tables)
-        continuity = Continuity(reader, worker_metrics.reread.inc)
+        continuity = Continuity(reader, worker_metrics.reread.inc, partial(acknowledge_range, app))
         await NotificationActor(pipeline, dedup, continuity, gate, flush).run(stream.events())
 
     pace_batches(app, RELEASE_SECONDS)

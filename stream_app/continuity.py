@@ -5,7 +5,10 @@ offset races with records already fetched from the old position, and it then cou
 offsets in between as a "gap" (acknowledged, never delivered). The notifications topic has
 contiguous offsets, so any forward jump is such a skip. The actor reads the missing range with
 a plain consumer and handles it before the record that revealed it; since that record is not
-acknowledged until then, no offset past an unhandled record is ever committed.
+acknowledged until then, no offset past an unhandled record is ever committed. Once handled,
+the range is reported as acknowledged (`acknowledge`: faust's gap bookkeeping in the worker),
+since faust never acknowledges offsets it did not deliver and would otherwise never commit
+past them.
 """
 
 from __future__ import annotations
@@ -88,6 +91,11 @@ class RangeReader:
 
 
 Handle = Callable[[Source], Awaitable[None]]
+Acknowledge = Callable[[str, int, int, int], Awaitable[None]]  # topic, partition, [start, end)
+
+
+async def acknowledged_nowhere(topic: str, partition: int, start: int, end: int) -> None:
+    """Report a handled range to nobody (a reader outside faust)."""
 
 
 class Reader(Protocol):
@@ -106,12 +114,16 @@ class Continuity:
 
     reader: Reader
     on_reread: Callable[[int], None] = lambda count: None
+    acknowledge: Acknowledge = acknowledged_nowhere
     _next: dict[int, int] = field(default_factory=dict)
 
     async def feed(self, source: Source, handle: Handle) -> None:
         """Handle the records skipped before this one (usually none), then this one."""
-        for missed in await self.skipped(source):
-            await handle(missed)
+        missed = await self.skipped(source)
+        for record in missed:
+            await handle(record)
+        if missed:
+            await self.acknowledge(source.topic, source.partition, missed[0].offset, source.offset)
         await handle(source)
 
     async def skipped(self, source: Source) -> list[Source]:

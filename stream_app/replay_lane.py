@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 import faust
@@ -28,6 +29,7 @@ from stream_app.continuity import Continuity, RangeReader
 from stream_app.faust.declare import raw_topic
 from stream_app.faust.gate import TopicGate
 from stream_app.faust.produce import publisher
+from stream_app.faust.seek import acknowledge_range
 from stream_app.lag import LagCollector, faust_assignment, faust_offsets, lane_of_topic
 from stream_app.metrics import WorkerMetrics
 from stream_app.outputs import Output, SendCommand
@@ -169,5 +171,5 @@ def register_replay_lane(
         pipeline, dedup, flush = build_pipeline(app, settings, metrics, router, tables)
         sink = ReplaySink(pipeline.sink, commands)
         pipeline.sink = cast(OutputSink, sink)  # the pipeline only calls sink.publish
-        continuity = Continuity(reader, metrics.reread.inc)
+        continuity = Continuity(reader, metrics.reread.inc, partial(acknowledge_range, app))
         await ReplayActor(pipeline, dedup, continuity, gate, flush, sink).run(stream.events())

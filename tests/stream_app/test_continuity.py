@@ -97,3 +97,19 @@ async def test_an_unreadable_range_raises_records_missing() -> None:
     with pytest.raises(RecordsMissingError, match="broker unreachable"):
         await continuity.feed(record(4), handle)
     assert handled == []
+
+
+async def test_a_range_read_again_is_acknowledged_once_handled_before_the_record() -> None:
+    """faust never delivered 3 and 4, so it is told they are done, after them and before 5."""
+    events: list[object] = []
+
+    async def acknowledge(topic: str, partition: int, start: int, end: int) -> None:
+        events.append((topic, partition, start, end))
+
+    async def handle(source: Source) -> None:
+        events.append(source.offset)
+
+    continuity = Continuity(Log(committed=0), acknowledge=acknowledge)
+    for offset in (0, 1, 2, 5, 6):
+        await continuity.feed(record(offset), handle)
+    assert events == [0, 1, 2, 3, 4, ("t", 0, 3, 5), 5, 6]
