@@ -15,7 +15,7 @@ from ingress.app import WEBHOOK_PATH, Seams
 from intercom_stream.settings import Settings
 from intercom_stream.signature import sign
 from tests.conftest import TEST_SECRET
-from tests.ingress.fakes import FakeProducer, FakeProducers
+from tests.fakes.producer import FakeProducer, FakeProducers
 from tests.ingress.serving import client_of, started
 
 settings.register_profile(

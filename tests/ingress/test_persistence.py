@@ -15,7 +15,7 @@ from ingress.producer_link import ProducerLink
 from ingress.records import Record, decode
 from ingress.spool import Drainer, Spool
 from ingress.spool.drain import STALL_SECONDS
-from tests.ingress.fakes import FakeProducers
+from tests.fakes.producer import FakeProducers
 from tests.ingress.waiting import until
 
 

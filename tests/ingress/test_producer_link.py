@@ -6,7 +6,7 @@ import asyncio
 
 from ingress.producer_link import ProducerLink
 from ingress.records import Record
-from tests.ingress.fakes import FakeProducer, FakeProducers
+from tests.fakes.producer import FakeProducer, FakeProducers
 
 
 async def test_link_retries_until_the_broker_answers_and_closes_failed_producers() -> None:

@@ -15,8 +15,8 @@ from ingress.app import WEBHOOK_PATH
 from ingress.metrics import Metrics
 from ingress.routes import HttpRouter, Routes
 from intercom_stream import samples
+from tests.fakes.producer import FakeProducers
 from tests.ingress.conftest import signed
-from tests.ingress.fakes import FakeProducers
 
 COUNTED = "/counted"
 RawClient = TestClient[web.BaseRequest, None]

@@ -15,8 +15,8 @@ from intercom_stream import samples
 from intercom_stream.signature import sign
 from schemas import DeadLetter, headers
 from tests.conftest import TEST_SECRET
+from tests.fakes.producer import FakeProducers
 from tests.ingress.conftest import JSON, MakeClient, post, signed
-from tests.ingress.fakes import FakeProducers
 
 PING = orjson.dumps(
     {

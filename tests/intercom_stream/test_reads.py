@@ -22,9 +22,9 @@ from intercom_stream.reads.commands import (
 from intercom_stream.reads.pacing import ReadPacer
 from intercom_stream.settings import Settings
 from stream_app.writer.errors import RateHeaders
+from tests.fakes.clock import FakeClock
 from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
 from tests.fakes.intercom_routes import running_fake
-from tests.stream_app.writer.conftest import FakeClock
 
 
 async def test_the_pacer_takes_its_share_of_a_window_then_waits_for_the_reset() -> None:

@@ -8,6 +8,7 @@ from intercom_stream.ops import replay_audit
 from intercom_stream.ops.replay_plan import Selection
 from intercom_stream.ops.replay_run import MAX_REPLAY_COUNT, Pacer, replay_headers
 from schemas import headers
+from tests.fakes.clock import FakeClock
 
 
 def record(*pairs: tuple[str, bytes]) -> SimpleNamespace:
@@ -32,18 +33,12 @@ def test_replayed_headers_keep_the_original_and_replace_earlier_replay_marks() -
 
 async def test_the_pacer_spaces_records_by_the_rate_on_an_injected_clock() -> None:
     """At 4/s the fifth record waits until one second after the first."""
-    now = [100.0]
-    slept: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    pacer = Pacer(4.0, clock=lambda: now[0], sleep=sleep)
+    clock = FakeClock(100.0)
+    pacer = Pacer(4.0, clock=clock, sleep=clock.sleep)
     for _ in range(5):
         await pacer.wait()
-    assert now[0] == 101.0
-    assert len(slept) == 4
+    assert clock.now == 101.0
+    assert len(clock.sleeps) == 4
 
 
 def test_history_folds_a_replay_into_one_row_with_its_outcome() -> None:

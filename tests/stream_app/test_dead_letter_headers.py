@@ -8,7 +8,8 @@ from schemas.dead_letter import kafka_headers
 from stream_app.dead_letters import dead_letter, dead_letter_headers, write_dead_letter
 from stream_app.source import Source
 from stream_app.writer.errors import NotFoundError
-from tests.stream_app.writer.conftest import FakeClock, make_command
+from tests.fakes.clock import FakeClock
+from tests.stream_app.writer.conftest import make_command
 from tests.stream_app.writer.test_processor import Harness
 from tests.stream_app.writer.test_sender import failure
 

@@ -8,24 +8,13 @@ from typing import Any
 import pytest
 
 from stream_app.dedup import Deduplicator
-
-
-class Clock:
-    """A settable clock in seconds."""
-
-    def __init__(self, now: float = 1_000.0) -> None:
-        """Start at `now`."""
-        self.now = now
-
-    def __call__(self) -> float:
-        """Return the current time."""
-        return self.now
+from tests.fakes.clock import FakeClock
 
 
 @pytest.fixture
-def clock() -> Clock:
+def clock() -> FakeClock:
     """A clock that moves only when told."""
-    return Clock()
+    return FakeClock(1_000.0)
 
 
 @pytest.fixture
@@ -35,7 +24,7 @@ def table() -> dict[str, Any]:
 
 
 @pytest.fixture
-def dedup(table: dict[str, Any], clock: Clock) -> Deduplicator:
+def dedup(table: dict[str, Any], clock: FakeClock) -> Deduplicator:
     """A deduplicator with a one-hour TTL over the dict table and the clock."""
     return Deduplicator(table, ttl_seconds=3600, clock=clock)
 
@@ -63,7 +52,7 @@ async def test_a_pending_id_counts_as_seen_but_is_not_marked(
 
 
 async def test_an_id_is_marked_once_all_its_acks_are_done(
-    dedup: Deduplicator, table: dict[str, Any], clock: Clock
+    dedup: Deduplicator, table: dict[str, Any], clock: FakeClock
 ) -> None:
     """The id is written to the table, with the time in ms, only when its last ack is done."""
     first, second = future(), future()
@@ -141,16 +130,20 @@ async def test_a_failed_ack_never_marks(
         assert isinstance(failed.exception(), RuntimeError)
 
 
-async def test_a_marked_id_is_seen_until_its_ttl_expires(dedup: Deduplicator, clock: Clock) -> None:
+async def test_a_marked_id_is_seen_until_its_ttl_expires(
+    dedup: Deduplicator, clock: FakeClock
+) -> None:
     """A done id stays a duplicate for the TTL, then is new again."""
     dedup.track("n1", [])
-    clock.now += 3599.999
+    clock.advance(3599.999)
     assert dedup.seen("n1")
-    clock.now += 0.001
+    clock.advance(0.001)
     assert not dedup.seen("n1")
 
 
-async def test_an_id_marked_by_an_earlier_run_is_seen(table: dict[str, Any], clock: Clock) -> None:
+async def test_an_id_marked_by_an_earlier_run_is_seen(
+    table: dict[str, Any], clock: FakeClock
+) -> None:
     """The table survives restarts: ids marked before are duplicates for a new deduplicator."""
     table["n1"] = 999_000
     assert Deduplicator(table, ttl_seconds=60, clock=clock).seen("n1")

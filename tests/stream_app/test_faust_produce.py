@@ -14,7 +14,7 @@ from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import Producer
 
 from stream_app.faust import produce
-from tests.stream_app.faust_fakes import FakeProducer, Stopped, fake_stop
+from tests.fakes.faust import FakeProducer, Stopped, fake_stop
 
 STAGE = [("x-stage", b"handler")]
 

@@ -14,7 +14,7 @@ from faust.types import TP
 from stream_app.faust import produce
 from stream_app.faust.declare import STORE_OPTIONS, json_table
 from stream_app.faust.tables import ChangelogWriter, DirectTable, PersistedOffsets
-from tests.stream_app.faust_fakes import FakeProducer, Stopped, fake_stop, processing
+from tests.fakes.faust import FakeProducer, Stopped, fake_stop, processing
 
 SOURCE = "intercom.notifications"
 

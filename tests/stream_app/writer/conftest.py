@@ -1,8 +1,7 @@
-"""Factories shared by the writer's tests: commands, a fake clock, a recording sleep, health."""
+"""Factories shared by the writer's tests: commands, health, the fake clock, the fake Intercom."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -14,6 +13,7 @@ from intercom_stream.settings import Settings
 from schemas.commands import CreateDataEvent
 from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
 from stream_app.writer.health import Health, HealthPolicy
+from tests.fakes.clock import FakeClock
 from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
 from tests.fakes.intercom_routes import running_fake
 from tests.processes import Process, free_port
@@ -33,25 +33,6 @@ def make_command(contact: str = "u-1", **overrides: Any) -> CreateDataEvent:
     }
     values.update(overrides)
     return CreateDataEvent.model_validate(values)
-
-
-class FakeClock:
-    """A clock that only moves when the code under test sleeps."""
-
-    def __init__(self, now: float = 1_763_700_000.0) -> None:
-        """Start at a fixed unix time aligned to a 10-second window."""
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        """Return the current fake time."""
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        """Advance the clock instead of sleeping."""
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
 
 
 def make_health(

@@ -16,9 +16,10 @@ from stream_app.writer.executor import Executor
 from stream_app.writer.limiter import RateLimiter
 from stream_app.writer.metrics import WriterMetrics
 from stream_app.writer.sender import Backoff, Sender
+from tests.fakes.clock import FakeClock
 from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
 from tests.schemas.command_examples import example
-from tests.stream_app.writer.conftest import FakeClock, make_health
+from tests.stream_app.writer.conftest import make_health
 
 
 def command(kind: str, command_id: str | None = None, **fields: Any) -> AnyCommand:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
-from tests.stream_app.writer.conftest import FakeClock
+from tests.fakes.clock import FakeClock
 
 
 def window(clock: FakeClock, failures: int = 3, ratio: float = 0.8) -> OutcomeWindow:
@@ -45,7 +45,7 @@ def test_outcomes_older_than_the_window_are_forgotten(clock: FakeClock) -> None:
     for _ in range(5):
         outcomes.down()
         outcomes.up()
-    clock.now += 31
+    clock.advance(31)
     outcomes.up()
     assert outcomes.ratio() == 0.0
 
@@ -55,7 +55,7 @@ def test_up_since_says_whether_another_call_was_answered_meanwhile(clock: FakeCl
     outcomes = window(clock)
     first_failure = clock()
     assert not outcomes.up_since(first_failure)
-    clock.now += 1
+    clock.advance(1)
     outcomes.up()
     assert outcomes.up_since(first_failure)
     assert not outcomes.up_since(clock() + 1)

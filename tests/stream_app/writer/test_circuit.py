@@ -17,7 +17,8 @@ from stream_app.writer.errors import OutageOutlastedError, RateHeaders
 from stream_app.writer.health import State
 from stream_app.writer.metrics import WriterMetrics
 from stream_app.writer.sender import Sender
-from tests.stream_app.writer.conftest import FakeClock, make_command, make_health
+from tests.fakes.clock import FakeClock
+from tests.stream_app.writer.conftest import make_command, make_health
 from tests.stream_app.writer.test_sender import failure, sender_for
 
 Rule = Callable[[str, float], errors.WriterError | None]

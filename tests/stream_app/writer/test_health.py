@@ -10,7 +10,8 @@ from stream_app.writer import errors
 from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
 from stream_app.writer.health import Health, HealthPolicy, State
 from stream_app.writer.metrics import WriterMetrics
-from tests.stream_app.writer.conftest import FakeClock, make_health
+from tests.fakes.clock import FakeClock
+from tests.stream_app.writer.conftest import make_health
 from tests.stream_app.writer.test_sender import failure
 
 REFUSED = errors.ConnectionFailedError("POST /events failed: connection refused")
@@ -77,7 +78,7 @@ async def test_a_prober_cancelled_while_waiting_passes_the_turn_on(clock: FakeCl
     for _ in range(3):
         await asyncio.sleep(0)
     first.cancel()
-    clock.now += 1
+    clock.advance(1)
     wake.set()
     assert await asyncio.wait_for(second, 1) is True
     assert first.cancelled()
@@ -97,7 +98,7 @@ async def test_held_callers_all_go_when_the_writer_heals(clock: FakeClock) -> No
 async def test_past_the_horizon_it_stops_holding_and_says_so_loudly(clock: FakeClock) -> None:
     """After the horizon calls go again (to be dead-lettered), logged at critical, once."""
     health = degraded(clock, horizon=10.0)
-    clock.now += 10
+    clock.advance(10)
     with structlog.testing.capture_logs() as logs:
         assert not health.holding()
         assert not health.holding()
@@ -121,7 +122,7 @@ def test_report_says_degraded_why_and_since_when(clock: FakeClock) -> None:
     """The health page body keeps `healthy` and adds the state, reason, time and next probe."""
     assert make_health(clock).report()["healthy"] is True
     health = degraded(clock)
-    clock.now += 0.25
+    clock.advance(0.25)
     assert health.report() == {
         "healthy": False,
         "state": "degraded",
@@ -142,7 +143,7 @@ def test_metrics_follow_the_circuit(clock: FakeClock) -> None:
         return metrics.registry.get_sample_value(name)
 
     assert (value("intercom_writer_healthy"), value("intercom_writer_circuit_state")) == (0, 1)
-    clock.now += 10
+    clock.advance(10)
     health.holding()
     assert value("intercom_writer_circuit_state") == 2
     health.observe(None, probe=False)

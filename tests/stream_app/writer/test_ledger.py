@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stream_app.writer.ledger import RESCAN_SECONDS, Ledger
-from tests.stream_app.writer.conftest import FakeClock
+from tests.fakes.clock import FakeClock
 
 DAY = 24 * 3600.0
 
@@ -21,9 +21,9 @@ def test_an_id_is_present_until_the_ttl_then_absent(clock: FakeClock) -> None:
     entries = ledger(clock, table)
     entries.record("cmd-1", partition=2)
     assert table["cmd-1"] == [int(clock() * 1000), 2]
-    clock.now += 30 * DAY - 1
+    clock.advance(30 * DAY - 1)
     assert "cmd-1" in entries
-    clock.now += 1
+    clock.advance(1)
     assert "cmd-1" not in entries
     assert "cmd-1" in table
 
@@ -37,7 +37,7 @@ def test_expired_entries_are_deleted_only_by_their_own_partition_in_batches(
     for n in range(3):
         entries.record(f"p1-{n}", partition=1)
     entries.record("p0-0", partition=0)
-    clock.now += 31 * DAY
+    clock.advance(31 * DAY)
     assert entries.tidy(partition=1) == 2
     assert sorted(table) == ["p0-0", "p1-2"]
     assert entries.tidy(partition=1) == 1
@@ -51,9 +51,9 @@ def test_fresh_entries_are_kept(clock: FakeClock) -> None:
     table: dict[str, Any] = {}
     entries = ledger(clock, table)
     entries.record("old", partition=0)
-    clock.now += 29 * DAY
+    clock.advance(29 * DAY)
     entries.record("new", partition=0)
-    clock.now += 2 * DAY
+    clock.advance(2 * DAY)
     assert entries.tidy(partition=0) == 1
     assert list(table) == ["new"]
 
@@ -64,7 +64,7 @@ def test_an_entry_recorded_again_after_the_scan_is_not_deleted(clock: FakeClock)
     entries = ledger(clock, table, batch=1)
     entries.record("a", partition=0)
     entries.record("b", partition=0)
-    clock.now += 31 * DAY
+    clock.advance(31 * DAY)
     assert entries.tidy(partition=0) == 1  # the scan found both; "a" is deleted
     entries.record("b", partition=0)
     assert entries.tidy(partition=0) == 0
@@ -78,12 +78,12 @@ def test_entries_expiring_after_a_scan_wait_for_the_next_one(clock: FakeClock) -
     entries = ledger(clock, table, on_scan=sizes.append)
     entries.record("a", partition=0)
     assert entries.tidy(partition=0) == 0
-    clock.now += 30 * DAY - 1
+    clock.advance(30 * DAY - 1)
     assert entries.tidy(partition=0) == 0  # a scan one second before "a" expires
-    clock.now += 2
+    clock.advance(2)
     assert "a" not in entries
     assert entries.tidy(partition=0) == 0  # no scan due yet
-    clock.now += 3600
+    clock.advance(3600)
     assert entries.tidy(partition=0) == 1
     assert sizes == [1, 1, 1]
 
@@ -95,10 +95,10 @@ def test_a_scan_keeps_at_most_max_candidates_and_rescans_soon(clock: FakeClock) 
     entries = ledger(clock, table, max_candidates=2, on_scan=sizes.append)
     for n in range(5):
         entries.record(f"c{n}", partition=0)
-    clock.now += 31 * DAY
+    clock.advance(31 * DAY)
     assert entries.tidy(partition=0) == 2
     assert entries.tidy(partition=0) == 0
-    clock.now += RESCAN_SECONDS
+    clock.advance(RESCAN_SECONDS)
     assert entries.tidy(partition=0) == 2
     assert sizes == [5, 3]
 
@@ -108,7 +108,7 @@ def test_entries_without_a_partition_are_honoured_but_never_deleted(clock: FakeC
     table: dict[str, Any] = {"legacy": int(clock() * 1000)}
     entries = ledger(clock, table)
     assert "legacy" in entries
-    clock.now += 31 * DAY
+    clock.advance(31 * DAY)
     assert "legacy" not in entries
     assert entries.tidy(partition=0) == 0
     assert "legacy" in table

@@ -7,7 +7,7 @@ import math
 
 from stream_app.writer.errors import RateHeaders
 from stream_app.writer.limiter import MARGIN_SECONDS, RateLimiter
-from tests.stream_app.writer.conftest import FakeClock
+from tests.fakes.clock import FakeClock
 
 
 def limiter(clock: FakeClock, budget: int = 10) -> RateLimiter:

@@ -17,7 +17,8 @@ from stream_app.writer.limiter import RateLimiter
 from stream_app.writer.metrics import WriterMetrics
 from stream_app.writer.processor import CommandProcessor, parse
 from stream_app.writer.sender import Backoff, Sender
-from tests.stream_app.writer.conftest import FakeClock, make_command, make_health
+from tests.fakes.clock import FakeClock
+from tests.stream_app.writer.conftest import make_command, make_health
 from tests.stream_app.writer.test_sender import ScriptedIntercom, failure
 
 
@@ -113,6 +114,6 @@ async def test_an_accepted_id_is_recorded_with_its_partition_and_forgotten_after
     harness, command = Harness(clock, []), make_command()
     await harness.handle(command_bytes(command))
     assert harness.ledger[command.command_id] == [int(clock() * 1000), 0]
-    clock.now += 3600
+    clock.advance(3600)
     await harness.handle(command_bytes(command))
     assert len(harness.intercom.calls) == 2

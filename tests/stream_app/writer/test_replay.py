@@ -18,7 +18,7 @@ from stream_app.writer.replay import (
     SparePacer,
     reserve,
 )
-from tests.stream_app.writer.conftest import FakeClock
+from tests.fakes.clock import FakeClock
 
 
 def lanes(clock: FakeClock, budget: int = 10) -> tuple[RateLimiter, SparePacer]:

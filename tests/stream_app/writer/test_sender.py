@@ -15,7 +15,8 @@ from stream_app.writer.health import Health, State
 from stream_app.writer.limiter import RateLimiter
 from stream_app.writer.metrics import WriterMetrics
 from stream_app.writer.sender import Backoff, Sender
-from tests.stream_app.writer.conftest import FakeClock, make_command, make_health
+from tests.fakes.clock import FakeClock
+from tests.stream_app.writer.conftest import make_command, make_health
 
 
 def failure(status: int, reset: float | None = None) -> errors.WriterError:

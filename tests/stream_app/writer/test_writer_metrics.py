@@ -8,7 +8,7 @@ from schemas import headers
 from stream_app.source import Source
 from stream_app.writer.limiter import RateLimiter
 from stream_app.writer.metrics import WriterMetrics
-from tests.stream_app.writer.conftest import FakeClock
+from tests.fakes.clock import FakeClock
 
 
 async def test_finished_commands_are_counted_by_lane_with_their_retries() -> None:
@@ -37,5 +37,5 @@ async def test_budget_gauges_read_the_limiter_at_scrape_time(clock: FakeClock) -
         3,
         7,
     )
-    clock.now += 11
+    clock.advance(11)
     assert value("intercom_writer_budget_used") == 0
