@@ -21,6 +21,7 @@ import structlog
 from aiohttp import web
 
 from ingress import health
+from ingress.config import IngressConfig
 from ingress.connections import GuardedServer, Limits, LowLevelHandler
 from ingress.metrics import Metrics
 from ingress.persistence import Persistence
@@ -29,7 +30,6 @@ from ingress.producer_link import ProducerFactory, ProducerLink
 from ingress.routes import HttpRouter, Routes
 from ingress.spool import Drainer, Fsync, Spool
 from ingress.webhook import Intake, head, receive
-from intercom_stream.settings import Settings
 
 log = structlog.get_logger("ingress.app")
 WEBHOOK_PATH = "/webhooks/intercom"
@@ -58,9 +58,9 @@ class Seams:
     spool_dir: Path | None = field(default=None)
 
 
-def instance_id(settings: Settings) -> str:
+def instance_id(configured: str) -> str:
     """Return the configured instance id, else host name plus a short random suffix."""
-    return settings.ingress_instance_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
+    return configured or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
 
 
 def routes(intake: Intake) -> Routes:
@@ -79,10 +79,9 @@ class Ingress:
     `handle` answers one request: 503 until start(), then the HTTP router.
     """
 
-    def __init__(self, settings: Settings, seams: Seams | None = None) -> None:
-        """Check the configuration; fails closed when no client secret is configured."""
-        self._secrets = settings.client_secrets()
-        self._settings = settings
+    def __init__(self, config: IngressConfig, seams: Seams | None = None) -> None:
+        """Keep the configuration (its secrets were checked when it was built)."""
+        self._config = config
         self._seams = seams or Seams()
         self.metrics = Metrics()
         self.intake: Intake | None = None
@@ -91,21 +90,21 @@ class Ingress:
 
     def _factory(self, ident: str) -> ProducerFactory:
         """Return the producer factory: the seam's, else librdkafka's durable producer."""
-        settings = self._settings
+        config = self._config
         return self._seams.producer_factory or (
             lambda: durable_producer(
-                settings.bootstrap_servers(), f"ingress-{ident}", settings.ingress_max_body_bytes
+                list(config.bootstrap_servers), f"ingress-{ident}", config.max_body_bytes
             )
         )
 
     async def start(self) -> None:
         """Open the spool, start connecting to Kafka and start draining the spool."""
-        settings, seams, ident = self._settings, self._seams, instance_id(self._settings)
-        spool = Spool(seams.spool_dir or Path(settings.ingress_spool_dir), seams.fsync)
+        config, seams, ident = self._config, self._seams, instance_id(self._config.instance_id)
+        spool = Spool(seams.spool_dir or config.spool_dir, seams.fsync)
         await spool.open()
         link = ProducerLink(self._factory(ident))
         link.start()
-        timeout = seams.produce_timeout or settings.ingress_produce_timeout_seconds
+        timeout = seams.produce_timeout or config.produce_timeout
         persistence = Persistence(link, spool, self.metrics, timeout)
         self.metrics.track(lambda: spool.depth, lambda: persistence.kafka_healthy)
         draining = Drainer(link, spool, persistence, self.metrics)
@@ -117,10 +116,10 @@ class Ingress:
 
     def _intake(self, ident: str, persistence: Persistence) -> Intake:
         """Return what the webhook needs: secrets, limits, topics, persistence and metrics."""
-        settings = self._settings
+        config = self._config
         return Intake(
-            self._secrets, ident, settings.ingress_max_body_bytes, settings.topic_notifications,
-            settings.topic_dead_letter, persistence, self.metrics, self._seams.clock,
+            config.secrets, ident, config.max_body_bytes, config.notifications_topic,
+            config.dead_letter_topic, persistence, self.metrics, self._seams.clock,
         )  # fmt: skip
 
     async def stop(self) -> None:
@@ -140,11 +139,11 @@ class Ingress:
 
     def server(self) -> web.Server:
         """Return the guarded low-level server over this started ingress, without an access log."""
-        settings = self._settings
-        limits = Limits(settings.ingress_read_timeout_seconds, settings.ingress_max_connections)
+        config = self._config
+        limits = Limits(config.read_timeout, config.max_connections)
         server = GuardedServer(
             self.handle, limits, self.metrics, access_log=None,
-            keepalive_timeout=settings.ingress_keepalive_timeout_seconds,
+            keepalive_timeout=config.keepalive_timeout,
         )  # fmt: skip
         self.metrics.track_connections(lambda: server.open)
         return server

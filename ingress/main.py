@@ -18,6 +18,7 @@ import structlog
 from aiohttp import web
 
 from ingress.app import Ingress
+from ingress.config import IngressConfig
 from intercom_stream.settings import Settings
 
 log = structlog.get_logger("ingress.main")
@@ -56,7 +57,7 @@ def watch_signals(loop: asyncio.AbstractEventLoop) -> asyncio.Future[signal.Sign
 async def run(settings: Settings) -> None:
     """Start the ingress, serve until signalled, then close the server and stop the ingress."""
     loop = asyncio.get_running_loop()
-    signalled, ingress = watch_signals(loop), Ingress(settings)
+    signalled, ingress = watch_signals(loop), Ingress(IngressConfig.from_settings(settings))
     await ingress.start()
     runner = web.ServerRunner(
         ingress.server(), shutdown_timeout=settings.ingress_shutdown_timeout_seconds

@@ -35,6 +35,7 @@ from stream_app.sink import OutputSink
 from stream_app.source import Source
 from stream_app.views import register_views
 from stream_app.writer.agent import register_writer
+from stream_app.writer.config import WriterConfig
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ def create_writer_app(settings: Settings) -> faust.App:
         settings.writer_web_port,
         settings.writer_datadir,
     )
-    register_writer(app, settings, dead_letter_sender(app, settings.topic_dead_letter))
+    config = WriterConfig.from_settings(settings)
+    register_writer(app, config, dead_letter_sender(app, settings.topic_dead_letter))
     register_crm(app, settings)  # crm.contacts/crm.companies -> commands (docs/writer.md)
     return app

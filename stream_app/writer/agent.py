@@ -11,18 +11,17 @@ import faust
 import structlog
 from prometheus_client import generate_latest
 
-from intercom_stream.settings import Settings
-from intercom_stream.topics import replay_commands_topic
 from stream_app.dead_letters import DeadLetterSend, stop_consuming
 from stream_app.faust.declare import ledger_table, raw_topic
 from stream_app.faust.gate import TopicGate
 from stream_app.faust.runtime import assigned_partitions, flow_active, forget_unacked
 from stream_app.lag import app_lag_collector, lane_of_topic
 from stream_app.source import Source
-from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
+from stream_app.writer.breaker import OutcomeWindow
 from stream_app.writer.claims import Claims
-from stream_app.writer.client import Connection, IntercomClient
-from stream_app.writer.health import Health, HealthPolicy
+from stream_app.writer.client import IntercomClient
+from stream_app.writer.config import WriterConfig, WriterTopics
+from stream_app.writer.health import Health
 from stream_app.writer.inflight import Inflight
 from stream_app.writer.ledger import Ledger
 from stream_app.writer.limiter import Pacer, RateLimiter
@@ -45,45 +44,30 @@ REVOKE_POLL_SECONDS = 0.1
 class Writer:
     """The writer's long-lived parts, shared by the agent and the web pages."""
 
-    settings: Settings
+    topics: WriterTopics
     metrics: WriterMetrics
     health: Health
     limiter: RateLimiter
 
     def partitions(self, app: faust.App) -> int:
         """Return how many command partitions this instance is assigned (-1: unknown yet)."""
-        return assigned_partitions(app, self.settings.topic_commands)
+        return assigned_partitions(app, self.topics.commands)
 
     def refresh_share(self, app: faust.App) -> None:
         """Adjust the limiter to the current partition assignment."""
         mine = self.partitions(app)
         if mine > 0:
-            self.limiter.set_fraction(mine / self.settings.topic_partitions)
+            self.limiter.set_fraction(mine / self.topics.partitions)
             self.metrics.share.set(self.limiter.share)
 
 
-def build_health(settings: Settings, metrics: WriterMetrics) -> Health:
-    """Return the writer's health (circuit and auth halt), configured from the settings."""
-    breaker = BreakerPolicy(
-        settings.writer_circuit_failures,
-        settings.writer_circuit_window_seconds,
-        settings.writer_circuit_failure_ratio,
-    )
-    policy = HealthPolicy(
-        settings.writer_probe_first_seconds,
-        settings.writer_backoff_cap_seconds,
-        settings.writer_outage_horizon_seconds,
-    )
-    return Health(OutcomeWindow(breaker), policy, on_change=metrics.show)
-
-
-def build_writer(settings: Settings) -> Writer:
+def build_writer(config: WriterConfig) -> Writer:
     """Return the writer's parts, unauthorised from the start when no token is set."""
     metrics = WriterMetrics()
-    health = build_health(settings, metrics)
-    if not settings.intercom_access_token.get_secret_value().strip():
+    health = Health(OutcomeWindow(config.breaker), config.health, on_change=metrics.show)
+    if not config.connection.token.get_secret_value().strip():
         health.refuse("INTERCOM_ACCESS_TOKEN is empty: refusing to send")
-    return Writer(settings, metrics, health, RateLimiter(settings.writer_calls_per_window))
+    return Writer(config.topics, metrics, health, RateLimiter(config.calls_per_window))
 
 
 async def watch_revocations(app: faust.App, inflight: Inflight) -> None:
@@ -109,7 +93,7 @@ class Lane:
 class WriterParts:
     """What both lanes share: the budget, the health, the ledger, the tables, the claims."""
 
-    settings: Settings
+    config: WriterConfig
     writer: Writer
     ledger: Ledger
     state: WriterState
@@ -118,38 +102,35 @@ class WriterParts:
 
     def processor(self, client: IntercomClient, pacer: Pacer) -> CommandProcessor:
         """Return a command processor whose calls are paced by `pacer`."""
-        settings, writer = self.settings, self.writer
-        backoff = Backoff(settings.writer_max_attempts, settings.writer_backoff_cap_seconds)
+        config, writer = self.config, self.writer
+        backoff = Backoff(config.max_attempts, config.backoff_cap_seconds)
         sender = Sender(client, pacer, writer.health, backoff, writer.metrics)
         caches, progress = self.state.caches, self.state.progress
         return CommandProcessor(sender, self.ledger, self.send_dead_letter, writer.metrics,
                                 caches=caches, progress=progress, claims=self.claims)  # fmt: skip
 
 
-def build_ledger(app: faust.App, settings: Settings, writer: Writer) -> tuple[Ledger, str]:
+def build_ledger(app: faust.App, config: WriterConfig, writer: Writer) -> tuple[Ledger, str]:
     """Declare the ledger table; return the ledger and the name of its changelog topic."""
     table = ledger_table(
         app,
         "writer-ledger",
-        settings.topic_partitions,
+        config.topics.partitions,
         "Command ids Intercom accepted: [accept time in ms, partition].",
     )
-    ledger = Ledger(
-        table, settings.writer_ledger_ttl_seconds, on_scan=writer.metrics.ledger_size.set
-    )
+    ledger = Ledger(table, config.ledger_ttl_seconds, on_scan=writer.metrics.ledger_size.set)
     return ledger, table.changelog_topic_name
 
 
-def register_writer(app: faust.App, settings: Settings, send_dead_letter: DeadLetterSend) -> None:
+def register_writer(app: faust.App, config: WriterConfig, send_dead_letter: DeadLetterSend) -> None:
     """Register the live and replay command agents, the ledger and /writer/{metrics,health}."""
-    writer = build_writer(settings)
-    state = register_writer_state(app, settings)  # contact cache and recipe progress
-    ledger, changelog = build_ledger(app, settings, writer)
-    live, replay = settings.topic_commands, replay_commands_topic(settings)
-    gate = TopicGate(app, [live, replay, changelog], settings.topic_partitions,
-                     settings.worker_topics_wait_seconds)  # fmt: skip
-    parts = WriterParts(settings, writer, ledger, state, send_dead_letter, Claims())
-    window = settings.writer_max_in_flight
+    writer, topics = build_writer(config), config.topics
+    state = register_writer_state(app, topics)  # contact cache and recipe progress
+    ledger, changelog = build_ledger(app, config, writer)
+    live, replay = topics.commands, topics.replay_commands
+    gate = TopicGate(app, [live, replay, changelog], topics.partitions, topics.wait_seconds)
+    parts = WriterParts(config, writer, ledger, state, send_dead_letter, Claims())
+    window = config.max_in_flight
     register_lane(app, parts, Lane("intercom-writer", live, writer.limiter, window, gate))
     # Replayed commands: spare budget only, a smaller window, after live ones (docs/replay.md).
     spare, replay_window = SparePacer(writer.limiter), min(window, REPLAY_MAX_IN_FLIGHT)
@@ -160,12 +141,12 @@ def register_writer(app: faust.App, settings: Settings, send_dead_letter: DeadLe
 
 def register_lane(app: faust.App, parts: WriterParts, lane: Lane) -> None:
     """Register the agent that sends one lane's commands."""
-    settings = parts.settings
-    topic = raw_topic(app, lane.topic, settings.topic_partitions)
+    config = parts.config
+    topic = raw_topic(app, lane.topic, config.topics.partitions)
 
     @app.agent(topic, name=lane.agent, concurrency=1)
     async def write(stream: Any) -> None:
-        async with IntercomClient(Connection.from_settings(settings)) as client:
+        async with IntercomClient(config.connection) as client:
             processor = parts.processor(client, lane.pacer)
             inflight = Inflight(lane.max_in_flight, stop_consuming)
             watcher = asyncio.create_task(watch_revocations(app, inflight))

@@ -14,14 +14,13 @@ from typing import Any
 import faust
 import structlog
 
-from intercom_stream.settings import Settings
-from intercom_stream.topics import contact_cache_updates_topic
 from stream_app.dead_letters import stop_consuming
 from stream_app.faust.declare import ledger_table, raw_topic
 from stream_app.faust.produce import publisher
 from stream_app.ports import Publish
 from stream_app.writer.cache import Caches, ContactCache
 from stream_app.writer.cache_feed import Change, apply, changes_of
+from stream_app.writer.config import WriterTopics
 
 log = structlog.get_logger("stream_app.writer.services")
 
@@ -88,22 +87,22 @@ def webhook_changes(raw: bytes) -> list[Change]:
         return []
 
 
-def register_writer_state(app: faust.App, settings: Settings) -> WriterState:
+def register_writer_state(app: faust.App, topics: WriterTopics) -> WriterState:
     """Declare the cache and progress tables and the cache agents; return what they hold."""
-    parts = settings.topic_partitions
+    parts = topics.partitions
     help_cache = "Intercom contact ids by external id ({id, version}), fed by contact webhooks."
     cache = ledger_table(app, "contact-cache", parts, help_cache)
     table = ledger_table(app, "writer-progress", parts, "Recipe progress by command id.")
-    register_cache_feed(app, settings, cache)
+    register_cache_feed(app, topics, cache)
     progress = ProgressTable(table, lambda: app.producer.flush())
     return WriterState(Caches(contacts=ContactCache(cache)), progress)
 
 
-def register_cache_feed(app: faust.App, settings: Settings, cache: Any) -> None:
+def register_cache_feed(app: faust.App, topics: WriterTopics, cache: Any) -> None:
     """Register the agents that re-key contact webhooks and apply them to the cache."""
-    parts = settings.topic_partitions
-    updates_name = contact_cache_updates_topic(settings)
-    notifications = raw_topic(app, settings.topic_notifications, parts)
+    parts = topics.partitions
+    updates_name = topics.contact_cache_updates
+    notifications = raw_topic(app, topics.notifications, parts)
     updates = raw_topic(app, updates_name, parts)
     publish = publisher(app, updates_name)
 

@@ -10,13 +10,14 @@ from aiohttp import web
 from aiohttp.test_utils import BaseTestServer, TestClient
 
 from ingress.app import Ingress, Seams
+from ingress.config import IngressConfig
 from intercom_stream.settings import Settings
 
 
 @asynccontextmanager
 async def started(settings: Settings, seams: Seams | None = None) -> AsyncIterator[Ingress]:
     """Yield a started ingress; stop it afterwards."""
-    ingress = Ingress(settings, seams)
+    ingress = Ingress(IngressConfig.from_settings(settings), seams)
     await ingress.start()
     try:
         yield ingress
