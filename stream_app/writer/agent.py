@@ -16,7 +16,7 @@ from stream_app.faust.declare import ledger_table, raw_topic
 from stream_app.faust.gate import TopicGate
 from stream_app.faust.runtime import assigned_partitions, flow_active, forget_unacked
 from stream_app.lag import app_lag_collector, lane_of_topic
-from stream_app.source import Source
+from stream_app.writer.actor import CommandActor
 from stream_app.writer.breaker import OutcomeWindow
 from stream_app.writer.claims import Claims
 from stream_app.writer.client import IntercomClient
@@ -26,7 +26,7 @@ from stream_app.writer.inflight import Inflight
 from stream_app.writer.ledger import Ledger
 from stream_app.writer.limiter import Pacer, RateLimiter
 from stream_app.writer.metrics import WriterMetrics
-from stream_app.writer.processor import CommandProcessor, parse
+from stream_app.writer.processor import CommandProcessor
 from stream_app.writer.replay import (
     REPLAY_MAX_IN_FLIGHT,
     LiveCommandsFirst,
@@ -147,49 +147,23 @@ def register_lane(app: faust.App, parts: WriterParts, lane: Lane) -> None:
     @app.agent(topic, name=lane.agent, concurrency=1)
     async def write(stream: Any) -> None:
         async with IntercomClient(config.connection) as client:
-            processor = parts.processor(client, lane.pacer)
             inflight = Inflight(lane.max_in_flight, stop_consuming)
+            actor = command_actor(app, parts, lane, parts.processor(client, lane.pacer), inflight)
             watcher = asyncio.create_task(watch_revocations(app, inflight))
             try:
-                await consume(app, parts, lane, stream, processor, inflight)
+                await actor.run(stream.noack().events())
             finally:
                 watcher.cancel()
                 await inflight.close()
 
 
-async def consume(
-    app: faust.App,
-    parts: WriterParts,
-    lane: Lane,
-    stream: Any,
-    processor: CommandProcessor,
-    inflight: Inflight,
-) -> None:
-    """Hand each command record to the in-flight window; stop consuming on any failure."""
+def command_actor(
+    app: faust.App, parts: WriterParts, lane: Lane, processor: CommandProcessor, inflight: Inflight
+) -> CommandActor:
+    """Return the lane's actor over this app's assignment, unacked records and gauge."""
     held = parts.writer.metrics.in_flight.labels(lane_of_topic(lane.topic))
-    async for event in stream.noack().events():
-        try:
-            await lane.ready.wait()  # the ledger's changelog must take writes first
-            parts.writer.refresh_share(app)
-            await submit(inflight, processor, event, app)
-        except Exception as exc:  # noqa: BLE001 - an escape would end the agent
-            stop_consuming(exc)  # nothing past this record is acked: exit, resume
-        held.set(len(inflight))
-        del event  # an unacked event kept alive would stall a rebalance
-
-
-async def submit(
-    inflight: Inflight, processor: CommandProcessor, event: Any, app: faust.App
-) -> None:
-    """Hand one command record to the in-flight window (invalid ones are dead-lettered there)."""
-    source = Source.from_message(event.message)
-    parsed = parse(source)
-    if isinstance(parsed, Exception):
-        job, contact = (lambda: processor.reject(source, parsed)), None
-    else:
-        job, contact = (lambda: processor.process(source, parsed)), parsed.contact_key()
-    forget = partial(forget_unacked, app, event.message)
-    await inflight.submit(event.message.tp, contact, event.ack, job, forget)
+    refresh, forget = partial(parts.writer.refresh_share, app), partial(forget_unacked, app)
+    return CommandActor(processor, inflight, lane.ready, refresh, forget, held.set)
 
 
 def register_pages(app: faust.App, writer: Writer) -> None:
