@@ -6,7 +6,10 @@
 - `tables`: table writes straight to the store, their changelog records sent with the same
   producer on the source event's partition, in the bytes faust's recovery reads back.
 - `gate`: an actor's first record waits until its topics show in the consumer's metadata.
-- `seek`: the seek after a rebalance also covers partitions the group never committed.
+- `seek`: the consumer's offset bookkeeping repaired around rebalances: partitions the group
+  never committed are sought too, repeated acknowledgements and ranges read again outside
+  faust do not hold the commit back.
+- `fetch`: the consumer's fetch wait, 50 ms instead of faust's hard-coded 1.5 s.
 - `runtime`: uvloop, the consumer's assignment and its flow control.
 
 tests/stream_app/test_faust_*.py check each assumption against the installed faust, and
