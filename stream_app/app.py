@@ -21,7 +21,7 @@ from stream_app.faust.fetch import use_short_fetch_wait
 from stream_app.faust.gate import TopicGate
 from stream_app.faust.produce import dead_letter_sender, pace_batches, publisher
 from stream_app.faust.runtime import use_uvloop
-from stream_app.faust.seek import acknowledge_range
+from stream_app.faust.seek import acknowledge_range, note_handled
 from stream_app.faust.tables import ChangelogWriter, DirectTable
 from stream_app.handlers import register_handlers
 from stream_app.metrics import WorkerMetrics
@@ -153,7 +153,12 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     @app.agent(notifications, name="notifications", isolated_partitions=True)
     async def process(stream: Any) -> None:
         pipeline, dedup, flush = build_pipeline(app, settings, worker_metrics, router, tables)
-        continuity = Continuity(reader, worker_metrics.reread.inc, partial(acknowledge_range, app))
+        continuity = Continuity(
+            reader,
+            worker_metrics.reread.inc,
+            partial(acknowledge_range, app),
+            partial(note_handled, app),
+        )
         await NotificationActor(pipeline, dedup, continuity, gate, flush).run(stream.events())
 
     pace_batches(app, RELEASE_SECONDS)

@@ -115,6 +115,9 @@ class Continuity:
     reader: Reader
     on_reread: Callable[[int], None] = lambda count: None
     acknowledge: Acknowledge = acknowledged_nowhere
+    # Hears (topic, partition, next): every offset from the start offset up to `next - 1` has
+    # reached the handler, the last one possibly still in progress (seek.HandledOffsets).
+    on_advance: Callable[[str, int, int], None] = lambda topic, partition, offset: None
     _next: dict[int, int] = field(default_factory=dict)
 
     async def feed(self, source: Source, handle: Handle) -> None:
@@ -141,7 +144,9 @@ class Continuity:
             self._next[source.partition] = await self.reader.start_offset(
                 source.topic, source.partition
             )
-        expected, self._next[source.partition] = self._next[source.partition], source.offset + 1
+        expected = self._next[source.partition]
+        self._next[source.partition] = max(expected, source.offset + 1)
+        self.on_advance(source.topic, source.partition, self._next[source.partition])
         if source.offset <= expected:
             return []
         log.warning(

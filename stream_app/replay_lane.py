@@ -29,7 +29,7 @@ from stream_app.continuity import Continuity, RangeReader
 from stream_app.faust.declare import raw_topic
 from stream_app.faust.gate import TopicGate
 from stream_app.faust.produce import publisher
-from stream_app.faust.seek import acknowledge_range
+from stream_app.faust.seek import acknowledge_range, note_handled
 from stream_app.lag import LagCollector, faust_assignment, faust_offsets, lane_of_topic
 from stream_app.metrics import WorkerMetrics
 from stream_app.outputs import Output, SendCommand
@@ -171,5 +171,7 @@ def register_replay_lane(
         pipeline, dedup, flush = build_pipeline(app, settings, metrics, router, tables)
         sink = ReplaySink(pipeline.sink, commands)
         pipeline.sink = cast(OutputSink, sink)  # the pipeline only calls sink.publish
-        continuity = Continuity(reader, metrics.reread.inc, partial(acknowledge_range, app))
+        continuity = Continuity(
+            reader, metrics.reread.inc, partial(acknowledge_range, app), partial(note_handled, app)
+        )
         await ReplayActor(pipeline, dedup, continuity, gate, flush, sink).run(stream.events())

@@ -15,6 +15,13 @@ one offset twice (fetched before and after its seek) and record both acknowledge
 `_new_offset` then takes `[589, 590, 590, 591, ...]` as a run ending at 590 and commits one
 offset per commit interval (the broker-kill scenario left a worker 3,456 records behind
 although everything was handled). Repeats are dropped before faust looks for the run.
+
+3. The commit, repaired for offsets acknowledged in a generation faust has since forgotten.
+A rebalance makes faust drop its acknowledgements of records handled but not committed yet
+(the broker down, the commit failing); when the records after them arrive first, faust's list
+starts past its committed offset and its commit stays there for good (committed 604 with
+626.. acknowledged, 1,688 records behind). The worker's continuity check knows every offset
+below its watermark reached the handler (`note_handled`), so such a hole is filled from it.
 """
 
 from __future__ import annotations
@@ -42,6 +49,19 @@ def drop_repeats(acked: list[int]) -> None:
         acked[:] = sorted(set(acked))
 
 
+def fill_handled_hole(acked: list[int], committed: int | None, handled: int | None) -> None:
+    """Acknowledge the offsets between the commit and the first acknowledged one if handled.
+
+    `handled` is the continuity watermark: every offset below it reached the handler.
+    """
+    if not acked or committed is None or handled is None:
+        return
+    first = min(acked)
+    if first - committed > 1 and first < handled:
+        acked.extend(range(committed, first))
+        acked.sort()
+
+
 class SeekingConsumer(Consumer):
     """faust's aiokafka consumer: every partition sought after a rebalance, repeats dropped."""
 
@@ -53,8 +73,14 @@ class SeekingConsumer(Consumer):
             await self.seek_wait(await self._starts(skipped))
         return committed
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Build faust's consumer, with no offset known as handled yet."""
+        super().__init__(*args, **kwargs)
+        self.handled: dict[TP, int] = {}  # below it, every offset reached the handler
+
     def _new_offset(self, tp: TP) -> int | None:
-        """Return faust's next offset to commit, once repeated acknowledgements are dropped."""
+        """Return faust's next offset to commit, once repeats are dropped and holes filled."""
+        fill_handled_hole(self._acked[tp], self._committed_offset[tp], self.handled.get(tp))
         drop_repeats(self._acked[tp])
         found: int | None = super()._new_offset(tp)
         return found
@@ -81,6 +107,13 @@ async def acknowledge_range(
     if end > start:
         consumer: Any = app.consumer
         await consumer._add_gap(TP(topic, partition), start, end - 1)
+
+
+def note_handled(app: faust.App, topic: str, partition: int, below: int) -> None:
+    """Record that every offset of the partition below `below` reached the handler."""
+    handled = getattr(app.consumer, "handled", None)  # None: not a SeekingConsumer
+    if handled is not None:
+        handled[TP(topic, partition)] = below
 
 
 def use_seeking_consumer(app: faust.App) -> None:

@@ -113,3 +113,11 @@ async def test_a_range_read_again_is_acknowledged_once_handled_before_the_record
     for offset in (0, 1, 2, 5, 6):
         await continuity.feed(record(offset), handle)
     assert events == [0, 1, 2, 3, 4, ("t", 0, 3, 5), 5, 6]
+
+
+async def test_the_watermark_follows_the_highest_offset_handed_to_the_handler() -> None:
+    """A redelivery from an earlier offset does not lower it; a jump raises it past the range."""
+    heard: list[tuple[str, int, int]] = []
+    continuity = Continuity(Log(committed=0), on_advance=lambda *a: heard.append(a))
+    await feed_all(continuity, [0, 1, 0, 3])
+    assert [below for _, _, below in heard] == [1, 2, 2, 4]

@@ -15,7 +15,12 @@ from intervaltree import IntervalTree  # type: ignore[import-untyped]
 
 from intercom_stream.settings import Settings
 from stream_app.faust.declare import create_faust_app
-from stream_app.faust.seek import SeekingConsumer, acknowledge_range, unseeked
+from stream_app.faust.seek import (
+    SeekingConsumer,
+    acknowledge_range,
+    fill_handled_hole,
+    unseeked,
+)
 from tests.kafka_helpers import produce
 
 
@@ -106,6 +111,7 @@ def bookkeeping(acked: list[int], committed: int) -> Any:
     consumer._acked_index = defaultdict(set, {tp: set(acked)})
     consumer._gap = defaultdict(IntervalTree)
     consumer._committed_offset = defaultdict(lambda: None, {tp: committed})
+    consumer.handled = {}
     return consumer
 
 
@@ -138,3 +144,20 @@ async def test_a_range_handled_outside_faust_lets_the_commit_pass_it() -> None:
     app: Any = type("App", (), {"consumer": consumer})()
     await acknowledge_range(app, "n", 0, 535, 581)
     assert consumer._new_offset(TP("n", 0)) == 584
+
+
+def test_a_hole_below_the_handled_watermark_no_longer_holds_the_commit_back() -> None:
+    """604-625 handled before a rebalance made faust forget their acknowledgements."""
+    consumer = bookkeeping([626, 627, 628], 604)
+    assert consumer._new_offset(TP("n", 0)) is None  # faust alone: stuck at 604 for good
+    consumer.handled = {TP("n", 0): 629}
+    assert consumer._new_offset(TP("n", 0)) == 629
+
+
+def test_a_hole_above_the_handled_watermark_is_left_alone() -> None:
+    """Offsets the handler has not reached are never acknowledged on its behalf."""
+    acked = [626, 627]
+    fill_handled_hole(acked, 604, 626)
+    assert acked == [626, 627]
+    fill_handled_hole(acked, 604, None)
+    assert acked == [626, 627]
