@@ -84,6 +84,13 @@ class Process:
         url = f"http://127.0.0.1:{port}{path}"
         await wait_answering(url, timeout, alive, lambda: f"{self.command}:\n{self.log_tail()}")
 
+    def send_signal(self, sig: int) -> bool:
+        """Send a signal to the process alone (not its group); return whether it was running."""
+        if self.proc is None or self.proc.poll() is not None:
+            return False
+        self.proc.send_signal(sig)
+        return True
+
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Send a signal to the process group and wait for it to end."""
         if self.proc is None or self.proc.poll() is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 from collections import Counter
@@ -110,6 +111,22 @@ class Pipeline:
                     found.append(f"{label}: {meaning} ({count}x {signature!r})")
         return "diagnosis: " + ("; ".join(found) or "no known signature")
 
+    async def dump_stacks(self, timeout: float = 15.0) -> str:
+        """Ask every live faust process to log its task stacks (mode's SIGUSR1); name the logs.
+
+        Called when a scenario fails, so a stall leaves the stacks that explain it beside the
+        log tails instead of only "never caught up".
+        """
+        faust = [p for p in self.processes.values() if p.command != "ingress"]
+        asked = [p for p in faust if p.send_signal(signal.SIGUSR1)]
+        with contextlib.suppress(AssertionError):  # a wedged process may never write them
+            await wait_for(
+                lambda: all("TASKS" in p.log_path.read_text(errors="replace") for p in asked),
+                timeout,
+                lambda: "task stacks not written",
+            )
+        return "task stacks in: " + ", ".join(str(p.log_path) for p in asked)
+
     def stop_all(self) -> None:
         """Kill every process."""
         for process in self.processes.values():
@@ -137,11 +154,14 @@ async def settle(pipe: Pipeline, load: Load, timeout: float = SETTLE_SECONDS) ->
     started = time.monotonic()
     try:
         ok = load.ok()
-        await wait_for(
-            lambda: account(ok, tally, pipe.fake).lost == 0,
-            timeout,
-            lambda: f"{account(ok, tally, pipe.fake).brief()}\n{pipe.diagnose()}\n{pipe.tails()}",
-        )
+        try:
+            await wait_for(
+                lambda: account(ok, tally, pipe.fake).lost == 0,
+                timeout,
+                lambda: f"{account(ok, tally, pipe.fake).brief()}\n{pipe.diagnose()}",
+            )
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{pipe.tails()}\n{await pipe.dump_stacks()}") from None
         lag: dict[str, int] = {}
         left = max(30.0, timeout - (time.monotonic() - started))
         try:
@@ -152,7 +172,8 @@ async def settle(pipe: Pipeline, load: Load, timeout: float = SETTLE_SECONDS) ->
                         break
                     await asyncio.sleep(0.5)  # polling interval; the timeout bounds the wait
         except TimeoutError:
-            raise AssertionError(f"groups never caught up: {lag}\n{pipe.tails()}") from None
+            tails, stacks = pipe.tails(), await pipe.dump_stacks()
+            raise AssertionError(f"groups never caught up: {lag}\n{tails}\n{stacks}") from None
         return account(ok, tally, pipe.fake)
     finally:
         await tally.stop()
