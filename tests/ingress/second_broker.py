@@ -8,8 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.broker import KAFKA_SCRIPT
 from tests.processes import free_port
+from tests.support.broker import KAFKA_SCRIPT
 
 
 class SecondBroker:

@@ -21,8 +21,8 @@ from schemas import headers
 from tests.conftest import TEST_SECRET
 from tests.ingress.raw_http import BODY_HEAD, TRICKLE_START, status_of, trickle
 from tests.ingress.serving import client_of, started
-from tests.ingress.waiting import until
 from tests.kafka_helpers import consume
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
 TRICKLERS = 300

@@ -7,7 +7,7 @@ from typing import Any
 
 from ingress.deadlines import Deadlines
 from tests.fakes.clock import FakeClock
-from tests.ingress.waiting import until
+from tests.support.waiting import until
 
 
 class Overdue:

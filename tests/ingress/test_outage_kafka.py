@@ -24,9 +24,9 @@ from schemas import headers
 from tests.ingress.conftest import signed
 from tests.ingress.second_broker import SecondBroker
 from tests.ingress.serving import client_of, started
-from tests.ingress.waiting import until
 from tests.kafka_helpers import consume, consume_all
 from tests.processes import Process, free_port
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
 KEYS = ("1001", "1002", "1003", "1004")

@@ -16,7 +16,7 @@ from ingress.records import Record, decode
 from ingress.spool import Drainer, Spool
 from ingress.spool.drain import STALL_SECONDS
 from tests.fakes.producer import FakeProducers
-from tests.ingress.waiting import until
+from tests.support.waiting import until
 
 
 def record(index: int) -> Record:

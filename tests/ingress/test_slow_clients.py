@@ -27,7 +27,7 @@ from tests.ingress.raw_http import (
     status_of,
     trickle,
 )
-from tests.ingress.waiting import until
+from tests.support.waiting import until
 
 READ = 0.5  # the read timeout of these tests, seconds
 SLACK = 1.5  # how much later than due a deadline may fire on a busy machine

@@ -11,8 +11,8 @@ from schemas.commands import command_bytes
 from stream_app.source import Source
 from stream_app.writer.actor import CommandActor
 from stream_app.writer.inflight import Inflight
-from tests.ingress.waiting import until
 from tests.stream_app.writer.conftest import make_command
+from tests.support.waiting import until
 
 
 class Lane:

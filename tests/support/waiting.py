@@ -1,4 +1,4 @@
-"""Bounded polling for the ingress tests: wait for a condition, failing with a clear message."""
+"""Bounded polling for the tests: wait for a condition, failing with a clear message."""
 
 from __future__ import annotations
 
