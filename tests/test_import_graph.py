@@ -1,4 +1,6 @@
-"""The two processes share only `intercom_stream` and `schemas`: neither imports the other."""
+"""Who may import whom: the two processes share only `intercom_stream` and `schemas`, neither
+imports the other; no product package imports development or test code.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # Each package, and the package it must never import.
 SEPARATED = [("ingress", "stream_app"), ("stream_app", "ingress")]
+PRODUCT = ["intercom_stream", "ingress", "stream_app", "schemas"]
+TOOLING = [(package, tooling) for package in PRODUCT for tooling in ("dev", "tests")]
 
 
 def imported(tree: ast.AST) -> Iterator[tuple[int, str]]:
@@ -44,6 +48,12 @@ def crossings(package: str, forbidden: str) -> list[str]:
 def test_a_process_package_never_imports_the_other(package: str, forbidden: str) -> None:
     """No module under one process package imports the other, directly or from a submodule."""
     assert (ROOT / package / "__init__.py").is_file()
+    assert crossings(package, forbidden) == []
+
+
+@pytest.mark.parametrize(("package", "forbidden"), TOOLING)
+def test_no_product_package_imports_development_or_test_code(package: str, forbidden: str) -> None:
+    """What ships never depends on the benchmarks, their tooling or the tests."""
     assert crossings(package, forbidden) == []
 
 

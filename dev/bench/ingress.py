@@ -29,12 +29,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from aiohttp import web
 
-from dev.bench.common import bench_settings, delete_bench_topics, start_process, stop_process
+from dev.bench.common import (
+    bench_settings,
+    delete_bench_topics,
+    free_port,
+    start_process,
+    stop_process,
+)
 from ingress.main import event_loop
 from intercom_stream import samples
 from intercom_stream.settings import Settings
 from intercom_stream.signature import HEADER, sign, verify
-from tests.processes import free_port
 
 SECRET = "bench-client-secret"
 LUA = Path(__file__).with_suffix(".lua")
