@@ -70,7 +70,7 @@ unit: venv ## only the tests that need no broker
 integration: venv ## only the tests against the real broker (the reliability scenarios excepted)
 	$(BIN)/pytest -m "integration and not reliability"
 
-test-reliability: venv ## fault-injection scenarios under load, with a summary table (~8 min)
+test-reliability: venv ## fault-injection scenarios under load, with a summary table (~10 min)
 	$(BIN)/pytest tests/reliability -m reliability $(RELIABILITY_ARGS)
 
 bench: bench-ingress bench-pipeline bench-writer ## every benchmark, each against its own baseline

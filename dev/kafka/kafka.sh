@@ -5,7 +5,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # 4.4.0 is the default; 3.9.1 (KAFKA_VERSION=3.9.1) is the tested alternative. Both run on Java 17.
-version=${KAFKA_VERSION:-3.9.1}
+version=${KAFKA_VERSION:-4.4.0}
 port=${KAFKA_PORT:-9092}
 controller_port=${KAFKA_CONTROLLER_PORT:-9093}
 cache=${KAFKA_CACHE_DIR:-$here/.cache}/$version
