@@ -13,8 +13,8 @@ from intercom_stream import samples
 from intercom_stream.settings import Settings
 from intercom_stream.signature import sign
 from tests.conftest import TEST_SECRET
-from tests.kafka_helpers import consume
 from tests.processes import Process, free_port
+from tests.support.kafka import consume
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,9 @@ import pytest
 from intercom_stream import samples
 from intercom_stream.settings import Settings
 from intercom_stream.signature import sign
-from tests.kafka_helpers import collect_until
 from tests.processes import free_port, wait_answering
 from tests.support.broker import REPO
+from tests.support.kafka import collect_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

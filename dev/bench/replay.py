@@ -49,8 +49,8 @@ from dev.bench.replay_traffic import (  # noqa: E402
 from intercom_stream.settings import Settings, namespaced_topics  # noqa: E402
 from intercom_stream.topics import ensure_topics  # noqa: E402
 from tests.fakes.intercom import DEFAULT_TOKEN  # noqa: E402
-from tests.kafka_helpers import delete_topics  # noqa: E402
 from tests.processes import Process, settings_env  # noqa: E402
+from tests.support.kafka import delete_topics  # noqa: E402
 
 REPLAYED = int(os.environ.get("BENCH_REPLAY_COUNT", "10000"))
 REPLAY_RATE = os.environ.get("BENCH_REPLAY_RATE", "")  # the replay's --rate; none by default

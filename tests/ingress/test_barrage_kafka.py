@@ -21,7 +21,7 @@ from schemas import headers
 from tests.conftest import TEST_SECRET
 from tests.ingress.raw_http import BODY_HEAD, TRICKLE_START, status_of, trickle
 from tests.ingress.serving import client_of, started
-from tests.kafka_helpers import consume
+from tests.support.kafka import consume
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration

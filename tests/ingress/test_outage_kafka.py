@@ -22,10 +22,10 @@ from intercom_stream.settings import Settings, namespaced_topics
 from intercom_stream.topics import ensure_topics
 from schemas import headers
 from tests.ingress.conftest import signed
-from tests.ingress.second_broker import SecondBroker
 from tests.ingress.serving import client_of, started
-from tests.kafka_helpers import consume, consume_all
 from tests.processes import Process, free_port
+from tests.support.kafka import consume, consume_all
+from tests.support.second_broker import SecondBroker
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration

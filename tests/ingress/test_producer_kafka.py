@@ -17,8 +17,8 @@ from ingress.errors import (
 from ingress.producer import RdKafkaProducer, producer_config
 from ingress.records import Record
 from intercom_stream.settings import Settings
-from tests.kafka_helpers import consume
 from tests.processes import free_port
+from tests.support.kafka import consume
 
 pytestmark = pytest.mark.integration
 MAX_BYTES = 64 * 1024

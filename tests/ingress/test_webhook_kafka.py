@@ -16,7 +16,7 @@ from intercom_stream.signature import sign
 from schemas import DeadLetter, headers
 from tests.conftest import TEST_SECRET
 from tests.ingress.serving import client_of, started
-from tests.kafka_helpers import consume
+from tests.support.kafka import consume
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from intercom_stream.errors import TopicError
 from intercom_stream.settings import Settings
 from intercom_stream.topics import TopicSpec, changelog_topics, ensure_topics, topic_specs
-from tests.kafka_helpers import delete_topics_containing
+from tests.support.kafka import delete_topics_containing
 
 pytestmark = pytest.mark.integration
 

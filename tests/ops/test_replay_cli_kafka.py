@@ -14,10 +14,10 @@ from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from intercom_stream.settings import Settings
 from intercom_stream.topics import replay_audit_topic, replay_topic
-from tests.kafka_helpers import collect_until, consume_all
 from tests.ops.cli import Run, cli
 from tests.ops.notifications import Sent, write_notifications
 from tests.processes import settings_env
+from tests.support.kafka import collect_until, consume_all
 
 pytestmark = pytest.mark.integration
 HOUR_MS = 3_600_000

@@ -15,12 +15,12 @@ from schemas import headers
 from schemas.commands import COMMAND_ID_RECORD_HEADER
 from stream_app.rules import command_id
 from tests.fakes.intercom import FakeIntercom
-from tests.kafka_helpers import consume_all
 from tests.ops.cli import cli
 from tests.ops.notifications import write_notifications
 from tests.ops.test_replay_cli_kafka import iso
 from tests.processes import Process
 from tests.stream_app.writer.test_writer_kafka import until
+from tests.support.kafka import consume_all
 
 pytestmark = pytest.mark.integration
 HOUR_MS = 3_600_000

@@ -10,10 +10,10 @@ import pytest
 
 from intercom_stream.settings import Settings
 from tests.fakes.intercom import FakeIntercom
-from tests.ingress.second_broker import SecondBroker
 from tests.reliability.load import Load, plan
 from tests.reliability.pipeline import Pipeline, pipeline_settings
 from tests.reliability.summary import ROWS, failed, table
+from tests.support.second_broker import SecondBroker
 
 # The load each scenario holds: a steady rate for a bounded time (env vars shorten local runs).
 RATE = float(os.environ.get("RELIABILITY_RATE", "300"))

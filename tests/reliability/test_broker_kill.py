@@ -14,8 +14,6 @@ import pytest
 from intercom_stream.settings import Settings, namespaced_topics
 from intercom_stream.topics import ensure_topics
 from tests.fakes.intercom import FakeIntercom
-from tests.ingress.second_broker import SecondBroker
-from tests.kafka_helpers import delete_topics
 from tests.reliability.conftest import steady_load
 from tests.reliability.load import Load
 from tests.reliability.pipeline import (
@@ -27,6 +25,8 @@ from tests.reliability.pipeline import (
     until_posted,
 )
 from tests.reliability.summary import record
+from tests.support.kafka import delete_topics
+from tests.support.second_broker import SecondBroker
 
 SCENARIO = "1 broker kill -9 + restart"
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.timeout(420)]

@@ -13,11 +13,11 @@ import pytest
 
 from intercom_stream.settings import Settings
 from tests.fakes.intercom import FakeIntercom
-from tests.ingress.second_broker import SecondBroker
 from tests.processes import settings_env
 from tests.reliability.conftest import steady_load
 from tests.reliability.pipeline import Pipeline, assert_clean, pipeline_settings, settle
 from tests.reliability.summary import record
+from tests.support.second_broker import SecondBroker
 from tests.test_first_start import first_start_settings
 
 SCENARIO = "7 first start, new broker"

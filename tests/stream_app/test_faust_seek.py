@@ -21,7 +21,7 @@ from stream_app.faust.seek import (
     fill_handled_hole,
     unseeked,
 )
-from tests.kafka_helpers import produce
+from tests.support.kafka import produce
 
 
 def test_only_source_partitions_committed_nowhere_or_at_zero_are_left_to_seek() -> None:

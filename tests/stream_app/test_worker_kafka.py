@@ -9,7 +9,6 @@ import pytest
 from intercom_stream import samples
 from intercom_stream.settings import Settings
 from schemas import DeadLetter
-from tests.kafka_helpers import collect_until, consume_all
 from tests.stream_app.worker_harness import (
     Record,
     commands_until,
@@ -19,6 +18,7 @@ from tests.stream_app.worker_harness import (
     running_worker,
     signed,
 )
+from tests.support.kafka import collect_until, consume_all
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,6 @@ import pytest
 from intercom_stream import samples
 from intercom_stream.settings import Settings
 from stream_app.rules import command_id
-from tests.kafka_helpers import collect_until
 from tests.stream_app.worker_harness import (
     Record,
     commands_until,
@@ -28,6 +27,7 @@ from tests.stream_app.worker_harness import (
     start_worker,
     worker_settings,
 )
+from tests.support.kafka import collect_until
 
 pytestmark = pytest.mark.integration
 CONVERSATIONS, UPDATES = 60, 4

@@ -15,8 +15,8 @@ from intercom_stream.settings import Settings
 from intercom_stream.signature import sign
 from schemas import Notification, headers
 from tests.conftest import TEST_SECRET
-from tests.kafka_helpers import collect_until, produce
 from tests.processes import Process, free_port
+from tests.support.kafka import collect_until, produce
 
 Record = tuple[bytes | None, bytes, list[tuple[str, bytes]]]
 

@@ -1,1 +1,1 @@
-"""Support code shared by the tests: the broker they run against, bounded waiting."""
+"""Support code shared by the tests: the broker, a second broker to stop, Kafka I/O, waiting."""

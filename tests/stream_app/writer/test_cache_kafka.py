@@ -10,11 +10,11 @@ import pytest
 
 from intercom_stream.settings import Settings
 from tests.fakes.intercom import FakeIntercom
-from tests.kafka_helpers import produce
 from tests.processes import Process
 from tests.stream_app.writer.recipe_harness import command
 from tests.stream_app.writer.test_kinds_kafka import publish
 from tests.stream_app.writer.test_writer_kafka import until
+from tests.support.kafka import produce
 
 pytestmark = pytest.mark.integration
 

@@ -11,11 +11,11 @@ import pytest
 from intercom_stream.settings import Settings
 from schemas.commands import AnyCommand, command_record
 from tests.fakes.intercom import FakeIntercom
-from tests.kafka_helpers import produce
 from tests.processes import Process
 from tests.schemas.command_examples import example
 from tests.stream_app.writer.recipe_harness import command
 from tests.stream_app.writer.test_writer_kafka import dead_letters, until
+from tests.support.kafka import produce
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,10 @@ from intercom_stream.settings import Settings
 from intercom_stream.topics import changelog_topic, writer_app_id
 from schemas.commands import command_record
 from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
-from tests.kafka_helpers import collect_until
 from tests.processes import Process, free_port
 from tests.stream_app.writer.conftest import make_command
 from tests.stream_app.writer.test_writer_kafka import until
+from tests.support.kafka import collect_until
 
 pytestmark = pytest.mark.integration
 

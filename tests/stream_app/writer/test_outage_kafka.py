@@ -11,7 +11,6 @@ import pytest
 
 from intercom_stream.settings import Settings
 from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
-from tests.kafka_helpers import consume_all
 from tests.processes import Process, free_port
 from tests.stream_app.writer.test_writer_kafka import (
     assert_contact_order,
@@ -19,6 +18,7 @@ from tests.stream_app.writer.test_writer_kafka import (
     publish,
     until,
 )
+from tests.support.kafka import consume_all
 
 pytestmark = pytest.mark.integration
 

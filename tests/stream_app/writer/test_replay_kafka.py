@@ -13,11 +13,11 @@ from intercom_stream.topics import replay_commands_topic
 from schemas.commands import CreateDataEvent, command_record
 from schemas.headers import REPLAY, REPLAY_ID
 from tests.fakes.intercom import FakeIntercom
-from tests.kafka_helpers import produce
 from tests.ops.test_replay_lane_kafka import samples
 from tests.processes import Process
 from tests.stream_app.writer.conftest import make_command
 from tests.stream_app.writer.test_writer_kafka import publish, until
+from tests.support.kafka import produce
 
 pytestmark = pytest.mark.integration
 TINY_BUDGET = 10  # calls per 10 s: replay may take 8 of them, live keeps 2

@@ -8,11 +8,11 @@ import pytest
 from intercom_stream.settings import Settings
 from schemas import DeadLetter
 from tests.fakes.intercom import FakeIntercom
-from tests.kafka_helpers import collect_until
 from tests.processes import Process
 from tests.stream_app.writer.recipe_harness import command
 from tests.stream_app.writer.test_kinds_kafka import publish
 from tests.stream_app.writer.test_writer_kafka import until
+from tests.support.kafka import collect_until
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,9 @@ from intercom_stream.settings import Settings
 from schemas import DeadLetter
 from schemas.commands import CreateDataEvent, command_record
 from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
-from tests.kafka_helpers import consume, consume_all, produce
 from tests.processes import Process
 from tests.stream_app.writer.conftest import make_command
+from tests.support.kafka import consume, consume_all, produce
 
 pytestmark = pytest.mark.integration
 
