@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
+from dev.support.topics import delete_topics_containing
 from intercom_stream.settings import Settings, namespaced_topics
 from intercom_stream.topics import ensure_topics
 from tests.support.broker import BrokerUnavailable, kafka_broker
-from tests.support.kafka import delete_topics_containing
 
 TEST_SECRET = "test-client-secret"
 

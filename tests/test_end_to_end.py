@@ -9,11 +9,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from dev.support.processes import Process, free_port
 from intercom_stream import samples
 from intercom_stream.settings import Settings
 from intercom_stream.signature import sign
 from tests.conftest import TEST_SECRET
-from tests.processes import Process, free_port
 from tests.support.kafka import consume
 
 pytestmark = pytest.mark.integration

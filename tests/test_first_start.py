@@ -16,11 +16,11 @@ import aiohttp
 import orjson
 import pytest
 
+from dev.support.processes import Process, free_port, settings_env
 from intercom_stream import samples
 from intercom_stream.settings import Settings
 from intercom_stream.signature import sign
 from tests.conftest import TEST_SECRET
-from tests.processes import Process, free_port, settings_env
 from tests.stream_app.factories import contact_item, contact_tag_item
 from tests.support.kafka import collect_until, consume_all
 from tests.support.second_broker import SecondBroker

@@ -1,5 +1,6 @@
 """Who may import whom: the two processes share only `intercom_stream` and `schemas`, neither
-imports the other; no product package imports development or test code.
+imports the other; no product package imports development or test code; `dev/` (benchmarks and
+the tooling they share with the tests) never imports `tests/`.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ def test_a_process_package_never_imports_the_other(package: str, forbidden: str)
 def test_no_product_package_imports_development_or_test_code(package: str, forbidden: str) -> None:
     """What ships never depends on the benchmarks, their tooling or the tests."""
     assert crossings(package, forbidden) == []
+
+
+def test_development_tooling_never_imports_the_tests() -> None:
+    """The benchmarks and the tooling they share with the tests (dev/) stand without tests/."""
+    assert (ROOT / "dev" / "__init__.py").is_file()
+    assert crossings("dev", "tests") == []
 
 
 def test_the_check_sees_an_import_in_any_form() -> None:

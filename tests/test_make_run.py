@@ -12,10 +12,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from dev.support.processes import free_port, wait_answering
 from intercom_stream import samples
 from intercom_stream.settings import Settings
 from intercom_stream.signature import sign
-from tests.processes import free_port, wait_answering
 from tests.support.broker import REPO
 from tests.support.kafka import collect_until
 

@@ -31,7 +31,7 @@ async def delete_bench_topics(bootstrap: str | list[str]) -> None:
     """
     import os
 
-    from tests.support.kafka import delete_topics
+    from dev.support.topics import delete_topics
 
     if os.environ.get("KEEP_BENCH_TOPICS"):
         return

@@ -46,11 +46,11 @@ from dev.bench.replay_traffic import (  # noqa: E402
     until,
     watch_commands,
 )
+from dev.fakes.intercom import DEFAULT_TOKEN  # noqa: E402
+from dev.support.processes import Process, settings_env  # noqa: E402
+from dev.support.topics import delete_topics  # noqa: E402
 from intercom_stream.settings import Settings, namespaced_topics  # noqa: E402
 from intercom_stream.topics import ensure_topics  # noqa: E402
-from tests.fakes.intercom import DEFAULT_TOKEN  # noqa: E402
-from tests.processes import Process, settings_env  # noqa: E402
-from tests.support.kafka import delete_topics  # noqa: E402
 
 REPLAYED = int(os.environ.get("BENCH_REPLAY_COUNT", "10000"))
 REPLAY_RATE = os.environ.get("BENCH_REPLAY_RATE", "")  # the replay's --rate; none by default
@@ -133,7 +133,7 @@ async def main() -> int:
     await ensure_topics(settings)
     logs = LOGS
     logs.mkdir(parents=True, exist_ok=True)
-    argv = ["-m", "tests.fakes.intercom", "--port", str(fake_port), "--limit", str(BUDGET)]
+    argv = ["-m", "dev.fakes.intercom", "--port", str(fake_port), "--limit", str(BUDGET)]
     fake = start_process("fake", settings, logs / "fake.log", [sys.executable, *argv])
     procs = [Process(c, settings, logs / f"{c}.log").start() for c in ("worker", "writer")]
     timings = Timings()

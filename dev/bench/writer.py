@@ -26,11 +26,11 @@ import aiohttp  # noqa: E402
 from aiokafka import AIOKafkaProducer  # noqa: E402
 
 from dev.bench.common import delete_bench_topics  # noqa: E402
+from dev.fakes.intercom import DEFAULT_TOKEN  # noqa: E402
+from dev.support.processes import Process, free_port  # noqa: E402
 from intercom_stream.settings import Settings, namespaced_topics  # noqa: E402
 from intercom_stream.topics import ensure_topics  # noqa: E402
 from schemas.commands import CreateDataEvent, command_record  # noqa: E402
-from tests.fakes.intercom import DEFAULT_TOKEN  # noqa: E402
-from tests.processes import Process, free_port  # noqa: E402
 
 LIMIT = 600
 PARTITIONS = 8
@@ -167,7 +167,7 @@ async def main(count: int, contacts: int, bootstrap: str) -> int:
         [
             sys.executable,
             "-m",
-            "tests.fakes.intercom",
+            "dev.fakes.intercom",
             "--port",
             str(fake_port),
             "--limit",

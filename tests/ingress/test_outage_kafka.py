@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
+from dev.support.processes import Process, free_port
 from ingress.app import WEBHOOK_PATH, Ingress, Seams
 from ingress.persistence import Persistence
 from intercom_stream import samples
@@ -23,7 +24,6 @@ from intercom_stream.topics import ensure_topics
 from schemas import headers
 from tests.ingress.conftest import signed
 from tests.ingress.serving import client_of, started
-from tests.processes import Process, free_port
 from tests.support.kafka import consume, consume_all
 from tests.support.second_broker import SecondBroker
 from tests.support.waiting import until

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
+from dev.support.processes import free_port
 from ingress.errors import (
     DeliveryError,
     DeliveryTimeoutError,
@@ -17,7 +18,6 @@ from ingress.errors import (
 from ingress.producer import RdKafkaProducer, producer_config
 from ingress.records import Record
 from intercom_stream.settings import Settings
-from tests.processes import free_port
 from tests.support.kafka import consume
 
 pytestmark = pytest.mark.integration

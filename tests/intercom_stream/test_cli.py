@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from dev.support.processes import Process, free_port
 from intercom_stream.cli import signing_secret
 from intercom_stream.errors import ConfigurationError
 from intercom_stream.settings import DEVELOPMENT_SECRET, Settings
-from tests.processes import Process, free_port
 
 LOCAL = "http://127.0.0.1:8080/webhooks/intercom"
 

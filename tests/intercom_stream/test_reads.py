@@ -11,6 +11,8 @@ import orjson
 import pytest
 from rich.progress import Progress
 
+from dev.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
+from dev.fakes.intercom_routes import running_fake
 from intercom_stream.cli import main
 from intercom_stream.reads.commands import (
     collect,
@@ -23,8 +25,6 @@ from intercom_stream.reads.pacing import ReadPacer
 from intercom_stream.settings import Settings
 from stream_app.writer.errors import RateHeaders
 from tests.fakes.clock import FakeClock
-from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
-from tests.fakes.intercom_routes import running_fake
 
 
 async def test_the_pacer_takes_its_share_of_a_window_then_waits_for_the_reset() -> None:

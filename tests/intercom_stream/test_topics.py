@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from dev.support.topics import delete_topics_containing
 from intercom_stream.errors import TopicError
 from intercom_stream.settings import Settings
 from intercom_stream.topics import TopicSpec, changelog_topics, ensure_topics, topic_specs
-from tests.support.kafka import delete_topics_containing
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
+from dev.support.processes import settings_env
 from intercom_stream.settings import Settings
-from tests.processes import settings_env
 
 CLI_TIMEOUT = 60.0
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from dev.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
+from dev.support.processes import Process, free_port, settings_env
 from intercom_stream.settings import Settings
-from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
-from tests.processes import Process, free_port, settings_env
 from tests.stream_app.writer.conftest import fake
 
 __all__ = ["fake"]

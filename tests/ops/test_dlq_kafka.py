@@ -9,13 +9,13 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from dev.fakes.intercom import FakeIntercom
+from dev.support.processes import Process
 from intercom_stream.settings import Settings
 from intercom_stream.topics import resolution_topic
 from tests.conftest import TEST_SECRET
-from tests.fakes.intercom import FakeIntercom
 from tests.ops.cli import cli
 from tests.ops.notifications import write_notifications
-from tests.processes import Process
 from tests.stream_app.writer.conftest import make_command
 from tests.stream_app.writer.test_writer_kafka import publish, until
 from tests.support.kafka import collect_until, consume_all

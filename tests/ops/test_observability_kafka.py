@@ -11,9 +11,9 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from dev.support.processes import Process, free_port
 from intercom_stream.settings import Settings
 from tests.ops.conftest import ExporterProcess
-from tests.processes import Process, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -12,11 +12,11 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
+from dev.support.processes import settings_env
 from intercom_stream.settings import Settings
 from intercom_stream.topics import replay_audit_topic, replay_topic
 from tests.ops.cli import Run, cli
 from tests.ops.notifications import Sent, write_notifications
-from tests.processes import settings_env
 from tests.support.kafka import collect_until, consume_all
 
 pytestmark = pytest.mark.integration

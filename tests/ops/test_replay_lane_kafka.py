@@ -9,16 +9,16 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from dev.fakes.intercom import FakeIntercom
+from dev.support.processes import Process
 from intercom_stream.settings import Settings
 from intercom_stream.topics import replay_commands_topic
 from schemas import headers
 from schemas.commands import COMMAND_ID_RECORD_HEADER
 from stream_app.rules import command_id
-from tests.fakes.intercom import FakeIntercom
 from tests.ops.cli import cli
 from tests.ops.notifications import write_notifications
 from tests.ops.test_replay_cli_kafka import iso
-from tests.processes import Process
 from tests.stream_app.writer.test_writer_kafka import until
 from tests.support.kafka import consume_all
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from dev.fakes.intercom import FakeIntercom
 from intercom_stream.settings import Settings
-from tests.fakes.intercom import FakeIntercom
 from tests.reliability.load import Load, plan
 from tests.reliability.pipeline import Pipeline, pipeline_settings
 from tests.reliability.summary import ROWS, failed, table

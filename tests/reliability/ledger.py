@@ -13,10 +13,10 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from dev.fakes.intercom import FakeIntercom
 from intercom_stream.settings import Settings
 from intercom_stream.topics import writer_app_id
 from schemas import DeadLetter
-from tests.fakes.intercom import FakeIntercom
 from tests.reliability.load import Posting
 
 

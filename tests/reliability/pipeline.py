@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dev.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
+from dev.support.processes import Process, free_port
 from intercom_stream.settings import Settings
-from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
-from tests.processes import Process, free_port
 from tests.reliability.ledger import Account, Tally, account, committed_lag, wait_for
 from tests.reliability.load import Load
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from dev.fakes.intercom import FakeIntercom
+from dev.support.topics import delete_topics
 from intercom_stream.settings import Settings, namespaced_topics
 from intercom_stream.topics import ensure_topics
-from tests.fakes.intercom import FakeIntercom
 from tests.reliability.conftest import steady_load
 from tests.reliability.load import Load
 from tests.reliability.pipeline import (
@@ -25,7 +26,6 @@ from tests.reliability.pipeline import (
     until_posted,
 )
 from tests.reliability.summary import record
-from tests.support.kafka import delete_topics
 from tests.support.second_broker import SecondBroker
 
 SCENARIO = "1 broker kill -9 + restart"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from dev.fakes.intercom import FakeIntercom
+from dev.support.processes import settings_env
 from intercom_stream.settings import Settings
-from tests.fakes.intercom import FakeIntercom
-from tests.processes import settings_env
 from tests.reliability.conftest import steady_load
 from tests.reliability.pipeline import Pipeline, assert_clean, pipeline_settings, settle
 from tests.reliability.summary import record

@@ -9,7 +9,7 @@ import time
 import aiohttp
 import pytest
 
-from tests.fakes.intercom import Call, FakeIntercom
+from dev.fakes.intercom import Call, FakeIntercom
 from tests.reliability.conftest import RATE, steady_load
 from tests.reliability.ledger import wait_for
 from tests.reliability.load import Load

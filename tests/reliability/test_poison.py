@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.fakes.intercom import FakeIntercom
+from dev.fakes.intercom import FakeIntercom
 from tests.reliability.conftest import steady_load
 from tests.reliability.ledger import key_of
 from tests.reliability.load import Load, poisoned

@@ -10,12 +10,12 @@ from typing import Any
 import aiohttp
 import orjson
 
+from dev.support.processes import Process, free_port
 from intercom_stream import samples
 from intercom_stream.settings import Settings
 from intercom_stream.signature import sign
 from schemas import Notification, headers
 from tests.conftest import TEST_SECRET
-from tests.processes import Process, free_port
 from tests.support.kafka import collect_until, produce
 
 Record = tuple[bytes | None, bytes, list[tuple[str, bytes]]]

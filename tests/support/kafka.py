@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 
 
 async def from_beginning(bootstrap: str, topic: str) -> AIOKafkaConsumer:
@@ -93,20 +92,3 @@ async def collect_until(
     finally:
         await consumer.stop()
     return records
-
-
-async def delete_topics_containing(bootstrap: str, marker: str) -> None:
-    """Delete every topic whose name contains the marker (a test's unique suffix)."""
-    await delete_topics(bootstrap, lambda name: marker in name)
-
-
-async def delete_topics(bootstrap: str | list[str], chosen: Callable[[str], bool]) -> None:
-    """Delete every topic whose name the predicate chooses."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        names = [name for name in await admin.list_topics() if chosen(name)]
-        if names:
-            await admin.delete_topics(names)
-    finally:
-        await admin.close()

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.processes import free_port
+from dev.support.processes import free_port
 from tests.support.broker import KAFKA_SCRIPT
 
 

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
+from dev.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
+from dev.fakes.intercom_routes import running_fake
+from dev.support.processes import Process, free_port
 from intercom_stream.settings import Settings
 from schemas.commands import CreateDataEvent
 from stream_app.writer.breaker import BreakerPolicy, OutcomeWindow
 from stream_app.writer.health import Health, HealthPolicy
 from tests.fakes.clock import FakeClock
-from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
-from tests.fakes.intercom_routes import running_fake
-from tests.processes import Process, free_port
 
 _ids = itertools.count(1)
 

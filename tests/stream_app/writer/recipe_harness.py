@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from pydantic import SecretStr
 
+from dev.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
 from schemas.commands import AnyCommand, parse_command
 from stream_app.writer.cache import Caches, ContactCache
 from stream_app.writer.client import Connection, IntercomClient
@@ -17,7 +18,6 @@ from stream_app.writer.limiter import RateLimiter
 from stream_app.writer.metrics import WriterMetrics
 from stream_app.writer.sender import Backoff, Sender
 from tests.fakes.clock import FakeClock
-from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
 from tests.schemas.command_examples import example
 from tests.stream_app.writer.conftest import make_health
 

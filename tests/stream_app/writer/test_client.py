@@ -8,11 +8,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from dev.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
+from dev.support.processes import free_port
 from intercom_stream.settings import Settings
 from stream_app.writer import errors
 from stream_app.writer.client import Accepted, Connection, IntercomClient
-from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
-from tests.processes import free_port
 from tests.stream_app.writer.conftest import make_command
 
 

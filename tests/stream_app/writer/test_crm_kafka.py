@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 import pytest
 
+from dev.fakes.intercom import FakeIntercom
+from dev.support.processes import Process
 from intercom_stream.settings import Settings
-from tests.fakes.intercom import FakeIntercom
-from tests.processes import Process
 from tests.stream_app.writer.test_cache_kafka import cache_entries
 from tests.stream_app.writer.test_kinds_kafka import duplicates_skipped
 from tests.stream_app.writer.test_writer_kafka import until

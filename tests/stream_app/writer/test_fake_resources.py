@@ -6,7 +6,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
+from dev.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
 
 HEADERS = {"Authorization": f"Bearer {DEFAULT_TOKEN}", "Accept": "application/json"}
 

@@ -8,10 +8,10 @@ from typing import Any
 import orjson
 import pytest
 
+from dev.fakes.intercom import FakeIntercom
+from dev.support.processes import Process
 from intercom_stream.settings import Settings
 from schemas.commands import AnyCommand, command_record
-from tests.fakes.intercom import FakeIntercom
-from tests.processes import Process
 from tests.schemas.command_examples import example
 from tests.stream_app.writer.recipe_harness import command
 from tests.stream_app.writer.test_writer_kafka import dead_letters, until

@@ -10,11 +10,11 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from dev.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
+from dev.support.processes import Process, free_port
 from intercom_stream.settings import Settings
 from intercom_stream.topics import changelog_topic, writer_app_id
 from schemas.commands import command_record
-from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
-from tests.processes import Process, free_port
 from tests.stream_app.writer.conftest import make_command
 from tests.stream_app.writer.test_writer_kafka import until
 from tests.support.kafka import collect_until

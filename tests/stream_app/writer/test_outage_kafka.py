@@ -9,9 +9,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from dev.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
+from dev.support.processes import Process, free_port
 from intercom_stream.settings import Settings
-from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
-from tests.processes import Process, free_port
 from tests.stream_app.writer.test_writer_kafka import (
     assert_contact_order,
     contacts_batch,

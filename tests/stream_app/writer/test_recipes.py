@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from dev.fakes.intercom import FakeIntercom
 from intercom_stream.errors import AttemptsExhaustedError
 from stream_app.writer.executor import UncertainError
 from stream_app.writer.recipes import UnresolvedError
-from tests.fakes.intercom import FakeIntercom
 from tests.stream_app.writer.recipe_harness import command, harness
 
 CONTACT = {"external_id": "u-42", "email": "ada@example.com", "name": "Ada"}

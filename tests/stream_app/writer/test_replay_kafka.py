@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from dev.fakes.intercom import FakeIntercom
+from dev.support.processes import Process
 from intercom_stream.settings import Settings
 from intercom_stream.topics import replay_commands_topic
 from schemas.commands import CreateDataEvent, command_record
 from schemas.headers import REPLAY, REPLAY_ID
-from tests.fakes.intercom import FakeIntercom
 from tests.ops.test_replay_lane_kafka import samples
-from tests.processes import Process
 from tests.stream_app.writer.conftest import make_command
 from tests.stream_app.writer.test_writer_kafka import publish, until
 from tests.support.kafka import produce

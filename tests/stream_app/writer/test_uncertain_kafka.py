@@ -5,10 +5,10 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from dev.fakes.intercom import FakeIntercom
+from dev.support.processes import Process
 from intercom_stream.settings import Settings
 from schemas import DeadLetter
-from tests.fakes.intercom import FakeIntercom
-from tests.processes import Process
 from tests.stream_app.writer.recipe_harness import command
 from tests.stream_app.writer.test_kinds_kafka import publish
 from tests.stream_app.writer.test_writer_kafka import until

@@ -9,11 +9,11 @@ import aiohttp
 import orjson
 import pytest
 
+from dev.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
+from dev.support.processes import Process
 from intercom_stream.settings import Settings
 from schemas import DeadLetter
 from schemas.commands import CreateDataEvent, command_record
-from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
-from tests.processes import Process
 from tests.stream_app.writer.conftest import make_command
 from tests.support.kafka import consume, consume_all, produce
 

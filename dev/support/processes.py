@@ -1,4 +1,4 @@
-"""Runs the real `intercom-stream` processes as subprocesses for integration tests."""
+"""Runs the real `intercom-stream` processes as subprocesses, for the tests and the benchmarks."""
 
 from __future__ import annotations
 

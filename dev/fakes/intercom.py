@@ -5,7 +5,7 @@ authenticated request counts against its window and every authenticated answer c
 X-RateLimit-Limit/Remaining/Reset. Calls are recorded with the `X-Command-Id` header the writer
 sends, so tests count deliveries per command id. Faults are set on `fake.faults`.
 
-Standalone: `python -m tests.fakes.intercom --port 8099 --limit 600`; `GET /_fake/calls` returns
+Standalone: `python -m dev.fakes.intercom --port 8099 --limit 600`; `GET /_fake/calls` returns
 the record of every call as JSON, `GET /_fake/stats` a summary.
 """
 
@@ -25,8 +25,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from dev.fakes.intercom_routes import Resources
 from stream_app.writer.client import COMMAND_ID_HTTP_HEADER
-from tests.fakes.intercom_routes import Resources
 
 WINDOW_SECONDS = 10
 DEFAULT_TOKEN = "fake-intercom-token"

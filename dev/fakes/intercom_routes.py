@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from tests.fakes.intercom_content import Content, number_page, search
-from tests.fakes.intercom_state import Answer, Contacts, error
+from dev.fakes.intercom_content import Content, number_page, search
+from dev.fakes.intercom_state import Answer, Contacts, error
 
 if TYPE_CHECKING:
-    from tests.fakes.intercom import FakeIntercom
+    from dev.fakes.intercom import FakeIntercom
 
 Route = Callable[["Resources", re.Match[str], dict[str, Any], Mapping[str, str]], Answer]
 ID = r"([^/]+)"
@@ -134,7 +134,7 @@ class Resources:
 @asynccontextmanager
 async def running_fake(limit: int = 600) -> AsyncIterator[FakeIntercom]:
     """Serve a fake Intercom on loopback for the block (in the running loop)."""
-    from tests.fakes.intercom import FakeIntercom  # the fake imports this module
+    from dev.fakes.intercom import FakeIntercom  # the fake imports this module
 
     server = FakeIntercom(limit=limit)
     await server.start()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.intercom_state import Answer, error
+from dev.fakes.intercom_state import Answer, error
 
 MAX_PER_PAGE = 150
 LEAF_TESTS: dict[str, Callable[[Any, Any], bool]] = {

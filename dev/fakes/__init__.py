@@ -1,0 +1,1 @@
+"""The fake Intercom REST API, run by the tests in-process and by the benchmarks standalone."""

@@ -1,0 +1,1 @@
+"""Tooling the benchmarks and the tests share: the real processes and topic clean-up."""
