@@ -1,4 +1,4 @@
-"""faust's consumer with two repairs of its offset bookkeeping around rebalances.
+"""faust's consumer with repairs of its offset bookkeeping around restarts and rebalances.
 
 1. The seek after a rebalance, repaired for partitions whose group has committed nothing yet.
 
