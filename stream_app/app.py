@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Protocol
 
 import faust
@@ -21,7 +20,7 @@ from stream_app.faust.fetch import use_short_fetch_wait
 from stream_app.faust.gate import TopicGate
 from stream_app.faust.produce import dead_letter_sender, pace_batches, publisher
 from stream_app.faust.runtime import use_uvloop
-from stream_app.faust.seek import acknowledge_range, note_handled
+from stream_app.faust.seek import tracked_continuity
 from stream_app.faust.tables import ChangelogWriter, DirectTable
 from stream_app.handlers import register_handlers
 from stream_app.metrics import WorkerMetrics
@@ -153,12 +152,7 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     @app.agent(notifications, name="notifications", isolated_partitions=True)
     async def process(stream: Any) -> None:
         pipeline, dedup, flush = build_pipeline(app, settings, worker_metrics, router, tables)
-        continuity = Continuity(
-            reader,
-            worker_metrics.reread.inc,
-            partial(acknowledge_range, app),
-            partial(note_handled, app),
-        )
+        continuity = tracked_continuity(app, reader, worker_metrics.reread.inc)
         await NotificationActor(pipeline, dedup, continuity, gate, flush).run(stream.events())
 
     pace_batches(app, RELEASE_SECONDS)

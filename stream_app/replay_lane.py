@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 import faust
@@ -25,11 +24,11 @@ from intercom_stream.settings import Settings
 from intercom_stream.topics import replay_commands_topic, replay_topic
 from schemas import headers
 from schemas.commands import command_record
-from stream_app.continuity import Continuity, RangeReader
+from stream_app.continuity import RangeReader
 from stream_app.faust.declare import raw_topic
 from stream_app.faust.gate import TopicGate
 from stream_app.faust.produce import publisher
-from stream_app.faust.seek import acknowledge_range, note_handled
+from stream_app.faust.seek import tracked_continuity
 from stream_app.lag import LagCollector, faust_assignment, faust_offsets, lane_of_topic
 from stream_app.metrics import WorkerMetrics
 from stream_app.outputs import Output, SendCommand
@@ -171,7 +170,5 @@ def register_replay_lane(
         pipeline, dedup, flush = build_pipeline(app, settings, metrics, router, tables)
         sink = ReplaySink(pipeline.sink, commands)
         pipeline.sink = cast(OutputSink, sink)  # the pipeline only calls sink.publish
-        continuity = Continuity(
-            reader, metrics.reread.inc, partial(acknowledge_range, app), partial(note_handled, app)
-        )
+        continuity = tracked_continuity(app, reader, metrics.reread.inc)
         await ReplayActor(pipeline, dedup, continuity, gate, flush, sink).run(stream.events())

@@ -26,12 +26,15 @@ below its watermark reached the handler (`note_handled`), so such a hole is fill
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import faust
 from faust.transport.drivers.aiokafka import Consumer
 from faust.types import TP
+
+from stream_app.continuity import Continuity, Reader
 
 
 def unseeked(committed: Mapping[TP, int | None], changelogs: set[str]) -> dict[TP, int | None]:
@@ -114,6 +117,15 @@ def note_handled(app: faust.App, topic: str, partition: int, below: int) -> None
     handled = getattr(app.consumer, "handled", None)  # None: not a SeekingConsumer
     if handled is not None:
         handled[TP(topic, partition)] = below
+
+
+def tracked_continuity(
+    app: faust.App, reader: Reader, on_reread: Callable[[int], None]
+) -> Continuity:
+    """Return an actor's continuity check, reporting its ranges and watermark to the consumer."""
+    return Continuity(
+        reader, on_reread, partial(acknowledge_range, app), partial(note_handled, app)
+    )
 
 
 def use_seeking_consumer(app: faust.App) -> None:
