@@ -179,6 +179,7 @@ def create_writer_app(settings: Settings) -> faust.App:
         settings.writer_web_port,
         settings.writer_datadir,
     )
+    use_short_fetch_wait(app)  # fetch.py: as in the worker, idle partitions must not hold live ones
     config = WriterConfig.from_settings(settings)
     register_writer(app, config, dead_letter_sender(app, settings.topic_dead_letter))
     register_crm(app, settings)  # crm.contacts/crm.companies -> commands (docs/writer.md)

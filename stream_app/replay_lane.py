@@ -13,7 +13,6 @@ writer's ledger skips commands Intercom already accepted).
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -27,9 +26,11 @@ from schemas.commands import command_record
 from stream_app.continuity import RangeReader
 from stream_app.faust.declare import raw_topic
 from stream_app.faust.gate import TopicGate
+from stream_app.faust.intake import use_intake
 from stream_app.faust.produce import publisher
 from stream_app.faust.seek import tracked_continuity
 from stream_app.lag import LagCollector, faust_assignment, faust_offsets, lane_of_topic
+from stream_app.loop_lag import LOOP_LATE_SECONDS, LoopLag
 from stream_app.metrics import WorkerMetrics
 from stream_app.outputs import Output, SendCommand
 from stream_app.ports import Publish
@@ -41,34 +42,8 @@ if TYPE_CHECKING:
     from stream_app.app import Tables
 
 LIVE_LAG_RECORDS = 8  # about one live record in progress per partition; more is a queue
-LOOP_LATE_SECONDS = 0.005  # how late the event loop may run a timer before replay holds back
-TICK_SECONDS = 0.01
+WINDOW_RECORDS = 4  # replayed records handed to faust and not yet at their handler, at most
 YIELD_SECONDS = 0.02
-
-
-class LoopLag:
-    """How late the event loop runs a timer (smoothed): how busy this worker is right now.
-
-    A worker whose loop is saturated delays every live record behind the replayed ones being
-    processed, before any live lag shows; the replay lane holds back while the loop is late.
-    """
-
-    def __init__(self, clock: Any = time.monotonic, sleep: Any = asyncio.sleep) -> None:
-        """Start with a punctual loop; nothing is measured until run() runs."""
-        self.late = 0.0
-        self._clock = clock
-        self._sleep = sleep
-
-    def observe(self, late: float) -> None:
-        """Fold one measurement (seconds late) into the smoothed lateness."""
-        self.late = 0.8 * self.late + 0.2 * max(0.0, late)
-
-    async def run(self) -> None:
-        """Measure every TICK_SECONDS how late the loop wakes this task (until cancelled)."""
-        while True:
-            before = self._clock()
-            await self._sleep(TICK_SECONDS)  # the tick being measured
-            self.observe(self._clock() - before - TICK_SECONDS)
 
 
 @dataclass
@@ -89,6 +64,10 @@ class LiveFirst:
     def busy(self) -> bool:
         """Whether live records wait or the event loop is running late."""
         return self.live_lag() > LIVE_LAG_RECORDS or self.loop.late > LOOP_LATE_SECONDS
+
+    def allowance(self, in_flight: int) -> int:
+        """Return how many replayed records the consumer may hand to faust now (its Intake)."""
+        return 0 if self.busy() else max(0, WINDOW_RECORDS - in_flight)
 
     async def wait(self) -> None:
         """Return once the topics are ready and live traffic is not waiting."""
@@ -139,6 +118,7 @@ def register_replay_lane(
     from stream_app.app import NotificationActor, build_pipeline
 
     topic_name = replay_topic(settings)
+    intake = use_intake(app, [topic_name])  # intake.py: replayed records reach faust a few a time
     topic = raw_topic(app, topic_name, settings.topic_partitions)
     written = [topic_name, replay_commands_topic(settings), *tables.changelog_topics()]
     ready = TopicGate(app, written, settings.topic_partitions, settings.worker_topics_wait_seconds)
@@ -146,6 +126,7 @@ def register_replay_lane(
         "", metrics.progress, faust_assignment(app), faust_offsets(app), lane_of_topic
     )
     gate = LiveFirst(ready, lag, settings.topic_notifications)
+    intake.allowance = gate.allowance
     commands = publisher(app, written[1])
     reader = RangeReader(settings.bootstrap_servers(), settings.worker_app_id)
 
@@ -157,6 +138,7 @@ def register_replay_lane(
 
         async def handle(self, source: Source) -> None:
             """Process one replayed record, forcing its commands if it is so marked."""
+            intake.take(source.topic, source.partition, source.offset)
             self.sink.force = source.header(headers.REPLAY_FORCE_RESEND) == b"true"
             self.sink.replay_id = source.header(headers.REPLAY_ID) or b""
             replay_id = self.sink.replay_id.decode(errors="replace")

@@ -25,6 +25,7 @@ class CommandActor:
     forget: Callable[[Any], None]  # let go of a dropped record's message
     show_held: Callable[[int], None]  # the in-flight gauge
     stop: Callable[[BaseException], None] = stop_consuming
+    taken: Callable[[str, int, int], None] = lambda topic, partition, offset: None  # an Intake's
 
     async def run(self, events: AsyncIterable[Any]) -> None:
         """Submit each event in order; anything that escapes stops consuming before its ack."""
@@ -41,6 +42,7 @@ class CommandActor:
     async def submit(self, event: Any) -> None:
         """Hand one command record to the window (an invalid one is dead-lettered there)."""
         source = Source.from_message(event.message)
+        self.taken(source.topic, source.partition, source.offset)
         parsed = parse(source)
         job: Job
         if isinstance(parsed, Exception):

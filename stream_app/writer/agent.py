@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -14,6 +15,7 @@ from prometheus_client import generate_latest
 from stream_app.dead_letters import DeadLetterSend, stop_consuming
 from stream_app.faust.declare import ledger_table, raw_topic
 from stream_app.faust.gate import TopicGate
+from stream_app.faust.intake import use_intake
 from stream_app.faust.runtime import assigned_partitions, flow_active, forget_unacked
 from stream_app.lag import app_lag_collector, lane_of_topic
 from stream_app.writer.actor import CommandActor
@@ -87,6 +89,7 @@ class Lane:
     pacer: Pacer
     max_in_flight: int
     ready: Ready  # waited for before each record
+    taken: Callable[[str, int, int], None] = lambda topic, partition, offset: None  # an Intake's
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,11 @@ def register_writer(app: faust.App, config: WriterConfig, send_dead_letter: Dead
     # Replayed commands: spare budget only, a smaller window, after live ones (docs/replay.md).
     spare, replay_window = SparePacer(writer.limiter), min(window, REPLAY_MAX_IN_FLIGHT)
     first = LiveCommandsFirst(gate, app_lag_collector(app, writer.metrics.progress), live)
-    register_lane(app, parts, Lane("replay-writer", replay, spare, replay_window, first))
+    intake = use_intake(app, [replay])  # intake.py: replayed commands reach faust a few at a time
+    intake.allowance = first.allowance
+    app.task(first.loop.run)  # measures the loop until the writer stops
+    lane = Lane("replay-writer", replay, spare, replay_window, first, intake.take)
+    register_lane(app, parts, lane)
     register_pages(app, writer)
 
 
@@ -163,7 +170,9 @@ def command_actor(
     """Return the lane's actor over this app's assignment, unacked records and gauge."""
     held = parts.writer.metrics.in_flight.labels(lane_of_topic(lane.topic))
     refresh, forget = partial(parts.writer.refresh_share, app), partial(forget_unacked, app)
-    return CommandActor(processor, inflight, lane.ready, refresh, forget, held.set)
+    return CommandActor(
+        processor, inflight, lane.ready, refresh, forget, held.set, taken=lane.taken
+    )
 
 
 def register_pages(app: faust.App, writer: Writer) -> None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from stream_app.lag import LagCollector
+from stream_app.loop_lag import LOOP_LATE_SECONDS, LoopLag
 from stream_app.writer.errors import RateHeaders
 from stream_app.writer.limiter import RateLimiter, Sleep
 
@@ -23,6 +24,7 @@ POLL_SECONDS = 0.02  # how often the waiting replay call looks again for spare b
 REPLAY_MAX_IN_FLIGHT = 50  # replayed records held at once (each waits for spare budget)
 LIVE_LAG_RECORDS = 8  # live commands waiting to be consumed before replayed ones hold back
 MAX_HOLD_SECONDS = 0.1  # bounded: a replay lane whose buffer is full also holds the consumer
+WINDOW_RECORDS = 8  # replayed commands handed to faust and not yet taken by the lane, at most
 
 
 class Ready(Protocol):
@@ -45,11 +47,17 @@ class LiveCommandsFirst:
     lag: LagCollector
     live_topic: str
     sleep: Sleep = asyncio.sleep
+    loop: LoopLag = field(default_factory=LoopLag)
 
     def live_lag(self) -> int:
         """Return how many live commands this writer's assigned partitions have waiting."""
         parts = [p for t, p in self.lag.assigned() if t == self.live_topic]
         return sum(self.lag.partition_lag(self.live_topic, p)[0] or 0 for p in parts)
+
+    def allowance(self, in_flight: int) -> int:
+        """Return how many replayed commands the consumer may hand to faust now (its Intake)."""
+        busy = self.live_lag() > LIVE_LAG_RECORDS or self.loop.late > LOOP_LATE_SECONDS
+        return 0 if busy else max(0, WINDOW_RECORDS - in_flight)
 
     async def wait(self) -> None:
         """Return once the topics are ready and live commands are not waiting, or after a hold."""

@@ -11,13 +11,11 @@ from schemas.commands import parse_command
 from schemas.headers import REPLAY, REPLAY_ID
 from stream_app.faust.gate import TopicGate
 from stream_app.lag import LagCollector, Progress, lane_of_topic
+from stream_app.loop_lag import LOOP_LATE_SECONDS, TICK_SECONDS, LoopLag
 from stream_app.outputs import Emit, Output, SendCommand
 from stream_app.replay_lane import (
     LIVE_LAG_RECORDS,
-    LOOP_LATE_SECONDS,
-    TICK_SECONDS,
     LiveFirst,
-    LoopLag,
     ReplaySink,
 )
 from stream_app.sink import OutputSink
