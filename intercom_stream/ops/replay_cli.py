@@ -18,6 +18,10 @@ from intercom_stream.settings import Settings
 from intercom_stream.topics import replay_topic
 
 EXIT_INTERRUPTED = 130
+# A replay writes far faster (about 4,000/s here) than a worker's replay lane takes records
+# (hundreds a second beside live traffic); unpaced, it spends its CPU and the broker's in a
+# burst that live traffic on the same machines pays for (docs/replay.md).
+DEFAULT_RATE = 1000.0
 EXIT_USAGE = 2
 HISTORY = [
     "replay_id",
@@ -149,7 +153,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--partition", type=int, action="append", help="partition (repeatable)")
     parser.add_argument("--from-offset", type=int, help="first offset (inclusive)")
     parser.add_argument("--to-offset", type=int, help="last offset (exclusive)")
-    parser.add_argument("--rate", type=float, help="notifications per second at most")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=DEFAULT_RATE,
+        help=f"notifications per second at most (default {DEFAULT_RATE:g}; 0: no limit)",
+    )
     parser.add_argument("--force-resend", action="store_true", help="send even accepted commands")
     parser.add_argument("--resume", metavar="REPLAY_ID", help="continue an interrupted replay")
     parser.add_argument("--execute", action="store_true", help="do it (default: plan only)")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from intercom_stream.cli import parser
 from intercom_stream.ops import replay_audit
+from intercom_stream.ops.replay_cli import DEFAULT_RATE
 from intercom_stream.ops.replay_plan import Selection
 from intercom_stream.ops.replay_run import MAX_REPLAY_COUNT, Pacer, replay_headers
 from schemas import headers
@@ -57,3 +59,20 @@ def test_history_folds_a_replay_into_one_row_with_its_outcome() -> None:
     ]  # fmt: skip
     assert rows[0]["selection"] == "topics=conversation.*"
     assert rows[0]["started_at"] == "1970-01-01T00:00:01.000Z"
+
+
+def test_a_replay_is_paced_by_default_and_rate_zero_lifts_the_limit() -> None:
+    """Without --rate a replay writes at DEFAULT_RATE; --rate 0 means no limit at all."""
+    args = parser().parse_args(["replay", "--since", "1h"])
+    assert args.rate == DEFAULT_RATE == 1000.0
+    unlimited = parser().parse_args(["replay", "--since", "1h", "--rate", "0"])
+    assert unlimited.rate == 0.0
+
+
+async def test_a_pacer_with_rate_zero_never_sleeps() -> None:
+    """Rate 0 (the operator lifting the limit) sends as fast as the producer takes records."""
+    clock = FakeClock(100.0)
+    pacer = Pacer(0.0, clock=clock, sleep=clock.sleep)
+    for _ in range(1_000):
+        await pacer.wait()
+    assert clock.sleeps == []
