@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -78,6 +79,12 @@ def iso(ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + f".{ms % 1000:03d}Z"
 
 
+def children_cpu() -> float:
+    """Return the CPU seconds this process's finished children used (user and system)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 async def replay_phase(
     settings: Settings, timings: Timings, base_ms: int
 ) -> tuple[list[str], float]:
@@ -97,12 +104,14 @@ async def replay_phase(
     ]
     finished = asyncio.Event()
     traffic = asyncio.create_task(live(settings, timings, LIVE_BASE + 10_000_000, finished))
-    begin = time.monotonic()
+    begin, before = time.monotonic(), children_cpu()
     cli = await asyncio.create_subprocess_exec(
         sys.executable, *argv, env=settings_env(settings), cwd=REPO, stdout=subprocess.PIPE
     )
     output, _ = await asyncio.wait_for(cli.communicate(), 300)
     print("  " + (output.decode().strip().splitlines() or ["(no output)"])[-1], flush=True)
+    cpu, ran = children_cpu() - before, time.monotonic() - begin
+    print(f"  the replay command ran {ran:.1f} s and used {cpu:.1f} s of CPU", flush=True)
 
     async def replayed() -> bool:
         return await metric(worker, handled, lane="replay") >= REPLAYED

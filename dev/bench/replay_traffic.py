@@ -29,16 +29,21 @@ class Timings:
         """Start with nothing produced."""
         self.produced: dict[str, float] = {}  # command id -> produce time (s)
         self.on_kafka: dict[str, float] = {}  # command id -> when a consumer first read it (s)
+        self.stamped: dict[str, float] = {}  # command id -> the command record's timestamp (s)
 
     def dump(self, path: Path, phases: dict[str, list[str]], accepted: dict[str, float]) -> None:
-        """Write one CSV line per live command: phase, produced, to command topic, to accepted."""
+        """Write a CSV line per live command: phase, produced, to stamped, readable, accepted.
+
+        `stamped_s` is the command record's timestamp (when the worker handed it to its
+        producer), so the rest of `command_topic_s` is the producer, the broker and the read.
+        """
         with path.open("w") as out:
-            out.write("phase,produced,command_topic_s,accepted_s\n")
+            out.write("phase,produced,stamped_s,command_topic_s,accepted_s\n")
             for phase, ids in phases.items():
                 for i in ids:
-                    t = self.produced[i]
+                    t, stamped = self.produced[i], self.stamped.get(i, math.inf)
                     kafka, done = self.on_kafka.get(i, math.inf), accepted.get(i, math.inf)
-                    out.write(f"{phase},{t:.3f},{kafka - t:.3f},{done - t:.3f}\n")
+                    out.write(f"{phase},{t:.3f},{stamped - t:.3f},{kafka - t:.3f},{done - t:.3f}\n")
 
     def quantile(self, ids: list[str], seen: dict[str, float], q: float) -> float:
         """Return the q-quantile latency of the ids (a missing one counts as infinite)."""
@@ -122,6 +127,7 @@ async def watch_commands(settings: Settings, timings: Timings) -> None:
                 for rec in records:
                     cid = dict(rec.headers).get(COMMAND_ID_RECORD_HEADER, b"").decode()
                     timings.on_kafka.setdefault(cid, time.time())
+                    timings.stamped.setdefault(cid, rec.timestamp / 1000)
     finally:
         await consumer.stop()
 
