@@ -119,9 +119,11 @@ async def read_one(bootstrap: list[str], topic: str, partition: int, offset: int
 
 
 @asynccontextmanager
-async def writer(bootstrap: list[str]) -> AsyncIterator[AIOKafkaProducer]:
+async def writer(bootstrap: list[str], linger_ms: int = 0) -> AsyncIterator[AIOKafkaProducer]:
     """Yield a started producer that waits for every in-sync replica."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=linger_ms
+    )
     await producer.start()
     try:
         yield producer
