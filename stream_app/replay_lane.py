@@ -2,8 +2,9 @@
 
 `intercom-stream replay` writes selected notifications to `<notifications>.replay`, each with
 `replay: true` (dedup lets it through on purpose). This agent runs them through the same
-pipeline, tables and topics as the live agent, with three differences: before each record it
-yields while the live lane of this worker is more than LIVE_LAG_RECORDS behind; its commands
+pipeline, tables and topics as the live agent, with three differences: it is handed records
+(by the consumer's intake, stream_app/faust/intake.py) and processes them only while the live
+lane of this worker is at most LIVE_LAG_RECORDS behind and its event loop is punctual; its commands
 go to the replay command topic `<commands>.replay`, marked `replay: true`, which the writer
 sends only with the budget live commands leave; and it sends the commands of a record marked
 `x-replay-force-resend` with `force: true`, so the writer sends them again (otherwise the

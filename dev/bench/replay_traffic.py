@@ -154,13 +154,13 @@ async def fake_calls(fake_url: str) -> list[dict[str, Any]]:
         return calls
 
 
-async def until(check: Any, timeout: float, what: str) -> None:
-    """Poll the async check every 0.2 s; fail naming `what` after `timeout` seconds."""
+async def until(check: Any, timeout: float, what: str, every: float = 0.2) -> None:
+    """Poll the async check every `every` s; fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not await check():
         if time.monotonic() > deadline:
             raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.2)  # polling interval; the deadline bounds the wait
+        await asyncio.sleep(every)  # polling interval; the deadline bounds the wait
 
 
 def accepted_times(calls: list[dict[str, Any]]) -> dict[str, float]:

@@ -23,8 +23,8 @@ RESERVE_FRACTION = 0.2  # of the share, kept for live commands arriving in burst
 POLL_SECONDS = 0.02  # how often the waiting replay call looks again for spare budget
 REPLAY_MAX_IN_FLIGHT = 50  # replayed records held at once (each waits for spare budget)
 LIVE_LAG_RECORDS = 8  # live commands waiting to be consumed before replayed ones hold back
-MAX_HOLD_SECONDS = 0.1  # bounded: a replay lane whose buffer is full also holds the consumer
-WINDOW_RECORDS = 8  # replayed commands handed to faust and not yet taken by the lane, at most
+MAX_HOLD_SECONDS = 0.1  # per replayed command already handed over, while live ones wait
+WINDOW_RECORDS = 4  # replayed commands handed to faust and not yet taken by the lane, at most
 
 
 class Ready(Protocol):
@@ -39,8 +39,9 @@ class LiveCommandsFirst:
     """Holds each replayed command a moment while live commands wait to be consumed.
 
     Both lanes share the writer's one consumer; a replay lane taking records as fast as they
-    come delays the delivery of live ones. The hold is bounded, never a wait for live lag to
-    clear: faust hands records to a full lane's buffer by blocking the consumer, live included.
+    come delays the delivery of live ones. The consumer's intake (`allowance`) hands replayed
+    commands over only while live ones do not wait; the hold here covers those already handed
+    over, and is bounded so that a live backlog slows the replay lane without stopping it.
     """
 
     ready: Ready
