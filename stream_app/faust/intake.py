@@ -79,18 +79,22 @@ class Intake:
         while queue and queue[0] <= offset:
             queue.popleft()
 
-    def allowed(self) -> int:
-        """Return how many held records the lane would take now."""
-        return self.allowance(self.in_flight()) if self.held else 0
+    def serving(self, active: set[TP] | None = None) -> list[TP]:
+        """Return the partitions holding records that faust reads now (`active`).
+
+        faust drops a record of any other partition; it pauses them all while it recovers.
+        """
+        return [tp for tp in self.held if active is None or tp in active]
+
+    def allowed(self, active: set[TP] | None = None) -> int:
+        """Return how many held records the lane would take now (0: none faust would read)."""
+        return self.allowance(self.in_flight()) if self.serving(active) else 0
 
     def release(self, active: set[TP] | None = None) -> dict[TP, list[Any]]:
-        """Take as many held records as the allowance gives, round robin over partitions.
-
-        Only partitions faust reads now (`active`) are served: faust drops a record of any other.
-        """
-        count = self.allowed()
+        """Take as many held records as the allowance gives, round robin over partitions."""
+        count = self.allowed(active)
         out: dict[TP, list[Any]] = {}
-        while count > 0 and (serving := [tp for tp in self.held if active is None or tp in active]):
+        while count > 0 and (serving := self.serving(active)):
             for tp in serving[:count]:
                 queue = self.held[tp]
                 record = queue.popleft()
@@ -129,11 +133,11 @@ class IntakeConsumer:
         timeout: float,  # noqa: ASYNC109 - faust's
     ) -> RecordMap:
         """Fetch, set the low-priority records aside, add those the lane allows."""
-        intake, app = self.intake, self.app
-        wait = timeout if not intake.held else 0.0 if intake.allowed() else POLL_SECONDS
+        intake, app, active = self.intake, self.app, active_partitions
+        wait = timeout if not intake.held else 0.0 if intake.allowed(active) else POLL_SECONDS
         records = await super()._getmany(active_partitions, min(timeout, wait))  # type: ignore[misc]
         passed = intake.keep(records, app.consumer_generation_id)
-        passed.update(intake.release(active_partitions))
+        passed.update(intake.release(active))
         await self._flow(intake.to_pause(), intake.to_resume())
         return passed
 

@@ -415,6 +415,16 @@ async def test_records_of_a_partition_faust_does_not_read_stay_held() -> None:
     assert offsets(await consumer._getmany(ACTIVE, 1.5)) == {R0: [0]}
 
 
+async def test_records_held_only_where_faust_does_not_read_do_not_spin_the_consumer() -> None:
+    """With the lane willing but nothing held faust would read, the base still waits a poll."""
+    consumer = mixed(unlimited)
+    consumer.fetches = [{R0: records(R0, 0)}]
+    assert await consumer._getmany({L0}, 1.5) == {}  # faust reads only the live partition now
+    assert await consumer._getmany({L0}, 1.5) == {}
+    assert consumer.waits == [1.5, POLL_SECONDS]
+    assert offsets(consumer.intake.held) == {R0: [0]}
+
+
 async def test_a_partition_holding_hold_records_is_paused_then_resumed_below_half() -> None:
     """Paused once (on the thread, as aiokafka's TopicPartition) and resumed once."""
     allowance = Asked(0)
