@@ -11,9 +11,9 @@ TICK_SECONDS = 0.01
 
 
 class LoopLag:
-    """How late the event loop runs a timer (smoothed): how busy this worker is right now.
+    """How late the event loop runs a timer (smoothed): how busy this process is right now.
 
-    A worker whose loop is saturated delays every live record behind the replayed ones being
+    A process whose loop is saturated delays every live record behind the replayed ones being
     processed, before any live lag shows; the replay lane holds back while the loop is late.
     """
 

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from stream_app.app import Tables
 
 LIVE_LAG_RECORDS = 8  # about one live record in progress per partition; more is a queue
-WINDOW_RECORDS = 4  # replayed records handed to faust and not yet at their handler, at most
+WINDOW_RECORDS = 4  # replayed records handed to faust and not yet taken by the lane, at most
 YIELD_SECONDS = 0.02
 
 
