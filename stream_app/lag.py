@@ -83,6 +83,11 @@ class LagCollector(Collector):
         yield records
         yield seconds
 
+    def topic_lag(self, topic: str) -> int:
+        """Return how many records of the topic wait on this process's assigned partitions."""
+        parts = [p for t, p in self.assigned() if t == topic]
+        return sum(self.partition_lag(topic, p)[0] or 0 for p in parts)
+
     def partition_lag(self, topic: str, partition: int) -> tuple[int | None, float]:
         """Return (records behind, seconds behind); None when the offsets are unknown.
 

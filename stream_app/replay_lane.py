@@ -59,8 +59,7 @@ class LiveFirst:
 
     def live_lag(self) -> int:
         """Return how many live records this worker's assigned partitions have waiting."""
-        parts = [p for t, p in self.lag.assigned() if t == self.live_topic]
-        return sum(self.lag.partition_lag(self.live_topic, p)[0] or 0 for p in parts)
+        return self.lag.topic_lag(self.live_topic)
 
     def busy(self) -> bool:
         """Whether live records wait or the event loop is running late."""

@@ -52,8 +52,7 @@ class LiveCommandsFirst:
 
     def live_lag(self) -> int:
         """Return how many live commands this writer's assigned partitions have waiting."""
-        parts = [p for t, p in self.lag.assigned() if t == self.live_topic]
-        return sum(self.lag.partition_lag(self.live_topic, p)[0] or 0 for p in parts)
+        return self.lag.topic_lag(self.live_topic)
 
     def allowance(self, in_flight: int) -> int:
         """Return how many replayed commands the consumer may hand to faust now (its Intake)."""

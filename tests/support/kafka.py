@@ -20,20 +20,9 @@ async def from_beginning(bootstrap: str, topic: str) -> AIOKafkaConsumer:
 
 async def consume(bootstrap: str, topic: str, count: int, timeout: float = 30.0) -> list[Any]:
     """Read the first `count` records of a topic from the beginning, failing clearly on timeout."""
-    consumer = await from_beginning(bootstrap, topic)
-    records: list[Any] = []
-    try:
-        async with asyncio.timeout(timeout):
-            while len(records) < count:
-                batch = await consumer.getmany(timeout_ms=500)
-                records.extend(r for partition in batch.values() for r in partition)
-    except TimeoutError:
-        raise AssertionError(
-            f"expected {count} records on {topic} within {timeout}s, got {len(records)}"
-        ) from None
-    finally:
-        await consumer.stop()
-    return records
+    return await collect_until(
+        bootstrap, topic, lambda records: len(records) >= count, timeout, f"{count} records"
+    )
 
 
 async def consume_all(bootstrap: str, topic: str, idle: float = 2.0) -> list[Any]:
