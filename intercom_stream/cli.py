@@ -50,26 +50,21 @@ def run_ingress(settings: Settings, _: argparse.Namespace) -> int:
 
 def run_worker(settings: Settings, _: argparse.Namespace) -> int:
     """Run the faust worker in the foreground."""
-    import faust
-
     from stream_app.app import create_app
+    from stream_app.faust.runtime import worker
 
     create_topics_first(settings)
-    worker = faust.Worker(create_app(settings), loglevel=settings.log_level, redirect_stdouts=False)
-    worker.execute_from_commandline()  # exits the process when the worker stops
+    # exits the process when the worker stops
+    worker(create_app(settings), settings.log_level).execute_from_commandline()
 
 
 def run_writer(settings: Settings, _: argparse.Namespace) -> int:
     """Run the Intercom writer (its own faust app) in the foreground."""
-    import faust
-
     from stream_app.app import create_writer_app
+    from stream_app.faust.runtime import worker
 
     create_topics_first(settings)
-    app = create_writer_app(settings)
-    faust.Worker(
-        app, loglevel=settings.log_level, redirect_stdouts=False
-    ).execute_from_commandline()
+    worker(create_writer_app(settings), settings.log_level).execute_from_commandline()
 
 
 def run_schemas(_: Settings, args: argparse.Namespace) -> int:

@@ -180,7 +180,8 @@ async def faust_floor(settings: Settings, out: str, tmp: Path, loop: str) -> flo
         "FLOOR_DATADIR": str(tmp / app_id),
         "FLOOR_LOOP": loop,
     }
-    script = [sys.executable, str(REPO / "dev/bench/faust_floor.py"), "worker", "-l", "warn"]
+    # info, as the worker runs: at warn faust's spinner sets the root logger to DEBUG.
+    script = [sys.executable, str(REPO / "dev/bench/faust_floor.py"), "worker", "-l", "info"]
     proc = await asyncio.create_subprocess_exec(
         *script, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -13,7 +14,7 @@ import uvloop
 from faust.transport.consumer import Consumer
 from faust.types import TP
 
-from stream_app.faust.runtime import assigned_partitions, flow_active, use_uvloop
+from stream_app.faust.runtime import assigned_partitions, flow_active, use_uvloop, worker
 
 
 @pytest.fixture
@@ -33,6 +34,33 @@ def test_use_uvloop_makes_new_loops_uvloop(policy: None) -> None:
         assert isinstance(loop, uvloop.Loop)
     finally:
         loop.close()
+
+
+@pytest.fixture
+def root_logger() -> Iterator[logging.Logger]:
+    """Restore the root logger's level and handlers after a worker configured logging."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield root
+    root.setLevel(level)
+    root.handlers[:] = handlers
+
+
+@pytest.mark.parametrize("level", ["warning", "error"])
+def test_worker_leaves_debug_records_unbuilt_at_quiet_levels(
+    root_logger: logging.Logger, level: str
+) -> None:
+    """faust's spinner would set the root logger to DEBUG; without it the level stays asked."""
+    built = worker(faust.App("runtime-logging-test"), level)
+    built._setup_logging()  # what faust's worker runs first when it executes
+    assert root_logger.level == logging.getLevelName(level.upper())
+    assert not logging.getLogger("aiokafka.consumer.fetcher").isEnabledFor(logging.DEBUG)
+
+
+def test_faust_worker_spinner_is_what_sets_debug(root_logger: logging.Logger) -> None:
+    """The assumption `worker` rests on: faust's own worker, spinner kept, makes DEBUG live."""
+    faust.Worker(faust.App("runtime-spinner-test"), loglevel="warning")._setup_logging()
+    assert root_logger.level == logging.DEBUG
 
 
 def app_assigned(result: Any) -> Any:
