@@ -11,7 +11,7 @@ from schemas.commands import parse_command
 from schemas.headers import REPLAY, REPLAY_ID
 from stream_app.faust.gate import TopicGate
 from stream_app.lag import LagCollector, Progress, lane_of_topic
-from stream_app.loop_lag import LOOP_LATE_SECONDS, TICK_SECONDS, LoopLag
+from stream_app.loop_lag import DECAY, LOOP_LATE_SECONDS, TICK_SECONDS, LoopLag
 from stream_app.outputs import Emit, Output, SendCommand
 from stream_app.replay_lane import (
     LIVE_LAG_RECORDS,
@@ -48,6 +48,27 @@ async def test_the_lane_waits_while_live_partitions_are_behind() -> None:
     assert len(slept) == 1
     await gate.wait()
     assert len(slept) == 1
+
+
+def test_one_stall_holds_replay_back_until_it_fades() -> None:
+    """A 20 ms stall counts in full, then fades by DECAY a punctual tick until below the limit."""
+    loop = LoopLag()
+    loop.observe(0.020)
+    assert loop.late == pytest.approx(0.020)
+    ticks = 0
+    while loop.late > LOOP_LATE_SECONDS:
+        loop.observe(0.0)
+        ticks += 1
+    assert ticks == 7  # 20 ms * 0.8^7 = 4.2 ms
+    assert loop.late == pytest.approx(0.020 * DECAY**7)
+
+
+def test_a_later_smaller_stall_does_not_lower_the_lateness() -> None:
+    """The lateness is the decayed peak: a smaller stall after a large one changes nothing."""
+    loop = LoopLag()
+    loop.observe(0.050)
+    loop.observe(0.010)
+    assert loop.late == pytest.approx(0.050 * DECAY)
 
 
 async def test_the_lane_waits_while_the_event_loop_runs_late() -> None:
