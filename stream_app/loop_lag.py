@@ -18,8 +18,8 @@ class LoopLag:
     processed, before any live lag shows; the replay lane holds back while the loop is late.
     A stall counts in full and fades by DECAY a tick: on a shared machine stalls come in runs
     (the CPU is taken), and an average (it was one) let a 20 ms stall count as 4 ms, so the
-    replay went on through them. Holding back on the peak gave a lower live p99 and a faster
-    replay in `make bench-replay` (docs/benchmarks.md).
+    replay went on through them. With the peak, `make bench-replay` gave a lower live p99 in
+    most runs (docs/benchmarks.md, session 8).
     """
 
     def __init__(self, clock: Any = time.monotonic, sleep: Any = asyncio.sleep) -> None:
