@@ -16,7 +16,7 @@ from stream_app.crm import register_crm
 from stream_app.dead_letters import stop_consuming
 from stream_app.dedup import Deduplicator
 from stream_app.faust.declare import RELEASE_SECONDS, create_faust_app, json_table, raw_topic
-from stream_app.faust.fetch import use_lean_fetch
+from stream_app.faust.fetch import use_short_fetch_wait
 from stream_app.faust.gate import TopicGate
 from stream_app.faust.produce import dead_letter_sender, pace_batches, publisher
 from stream_app.faust.runtime import use_uvloop
@@ -134,7 +134,7 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     app = create_faust_app(
         settings, settings.worker_app_id, settings.worker_web_port, settings.worker_datadir
     )
-    use_lean_fetch(app)  # fetch.py: a short fetch wait, and only what faust reads
+    use_short_fetch_wait(app)  # fetch.py: idle partitions must not hold records back for 1.5 s
     worker_metrics = metrics or WorkerMetrics()
     tables = Tables.create(app, settings.topic_partitions)
     router = build_router(settings)
@@ -179,7 +179,7 @@ def create_writer_app(settings: Settings) -> faust.App:
         settings.writer_web_port,
         settings.writer_datadir,
     )
-    use_lean_fetch(app)  # fetch.py: as in the worker
+    use_short_fetch_wait(app)  # fetch.py: as in the worker, idle partitions must not hold live ones
     config = WriterConfig.from_settings(settings)
     register_writer(app, config, dead_letter_sender(app, settings.topic_dead_letter))
     register_crm(app, settings)  # crm.contacts/crm.companies -> commands (docs/writer.md)
