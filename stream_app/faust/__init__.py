@@ -11,6 +11,9 @@
   faust do not hold the commit back.
 - `fetch`: the consumer's fetch wait, 50 ms instead of faust's hard-coded 1.5 s.
 - `runtime`: uvloop, the consumer's assignment and its flow control.
+- `connection`: aiokafka's send made to report a write to a socket uvloop closed as a
+  connection error (aiokafka expects asyncio's behaviour; uvloop raises RuntimeError).
+- `metadata`: aiokafka's metadata task restarted after a failed update instead of ending.
 
 tests/stream_app/test_faust_*.py check each assumption against the installed faust, and
 pyproject.toml pins faust-streaming to the versions tested.

@@ -7,6 +7,8 @@ from typing import Any
 import faust
 
 from intercom_stream.settings import Settings
+from stream_app.faust.connection import report_closed_writes
+from stream_app.faust.metadata import guard_metadata_sync
 from stream_app.faust.seek import use_seeking_consumer
 
 # aiokafka keeps one produce request in flight per broker and sends a partition's batch once
@@ -30,6 +32,8 @@ STORE_OPTIONS = {
 
 def create_faust_app(settings: Settings, app_id: str, web_port: int, datadir: str) -> faust.App:
     """Return a faust App configured from the settings, with nothing registered yet."""
+    report_closed_writes()  # connection.py: uvloop's error for a closed socket, made retriable
+    guard_metadata_sync()  # metadata.py: the metadata task restarted, never silently dead
     app = faust.App(
         app_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers()],
