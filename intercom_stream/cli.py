@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import aiohttp
 from pydantic import ValidationError
 
 from intercom_stream import logs, samples
@@ -89,6 +88,8 @@ def run_topics(settings: Settings, args: argparse.Namespace) -> int:
 
 def run_send_test_webhook(settings: Settings, args: argparse.Namespace) -> int:
     """POST a sample notification, signed with the current secret unless --unsigned."""
+    import aiohttp  # here, not at the top: every other subcommand starts without it
+
     from intercom_stream.signature import HEADER, sign
 
     body = samples.notification_bytes(topic=args.topic)

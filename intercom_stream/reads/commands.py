@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 from rich.console import Console
@@ -21,10 +21,11 @@ from rich.progress import Progress
 from rich.table import Table
 
 from intercom_stream.reads.pacing import ReadPacer
-from intercom_stream.reads.pager import Page, Reader
 from intercom_stream.settings import Settings
-from stream_app.writer.client import Connection, IntercomClient
 from stream_app.writer.errors import WriterError
+
+if TYPE_CHECKING:  # the HTTP client (aiohttp) is imported only when a listing runs
+    from intercom_stream.reads.pager import Page, Reader
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -78,6 +79,9 @@ async def collect(
     settings: Settings, listing: Listing, share: float, bar: Progress
 ) -> list[dict[str, Any]]:
     """Read every page of the listing, advancing the progress bar."""
+    from intercom_stream.reads.pager import Reader
+    from stream_app.writer.client import Connection, IntercomClient
+
     pacer = ReadPacer(settings.writer_calls_per_window, share)
     items: list[dict[str, Any]] = []
     task = bar.add_task(listing.title, total=None)
