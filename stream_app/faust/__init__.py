@@ -14,6 +14,7 @@
 - `connection`: aiokafka's send made to report a write to a socket uvloop closed as a
   connection error (aiokafka expects asyncio's behaviour; uvloop raises RuntimeError).
 - `metadata`: aiokafka's metadata task restarted after a failed update instead of ending.
+- `patch`: how `connection` and `metadata` replace an aiokafka method (once, original kept).
 
 tests/stream_app/test_faust_*.py check each assumption against the installed faust, and
 pyproject.toml pins faust-streaming to the versions tested.
