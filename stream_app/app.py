@@ -15,10 +15,11 @@ from stream_app.continuity import Continuity, RangeReader
 from stream_app.crm import register_crm
 from stream_app.dead_letters import stop_consuming
 from stream_app.dedup import Deduplicator
+from stream_app.faust.batches import BatchWriter, batch_publisher
 from stream_app.faust.declare import RELEASE_SECONDS, create_faust_app, json_table, raw_topic
 from stream_app.faust.fetch import use_short_fetch_wait
 from stream_app.faust.gate import TopicGate
-from stream_app.faust.produce import dead_letter_sender, pace_batches, publisher
+from stream_app.faust.produce import dead_letter_sender
 from stream_app.faust.runtime import use_uvloop
 from stream_app.faust.seek import tracked_continuity
 from stream_app.faust.tables import ChangelogWriter, DirectTable
@@ -65,16 +66,25 @@ def build_router(settings: Settings) -> Router:
     return load_plugins(router, settings.handler_plugins)
 
 
+@dataclass(frozen=True)
+class Outputs:
+    """Where an actor's records go: the worker's batches and the app (for dead letters)."""
+
+    app: faust.App
+    batches: BatchWriter
+
+
 def build_pipeline(
-    app: faust.App, settings: Settings, metrics: WorkerMetrics, router: Router, tables: Tables
+    outputs: Outputs, settings: Settings, metrics: WorkerMetrics, router: Router, tables: Tables
 ) -> tuple[Pipeline, Deduplicator, Flush]:
     """Return one actor's pipeline and deduplicator, writing its tables through one flush."""
-    changelog = ChangelogWriter(app)
+    batches = outputs.batches
+    changelog = ChangelogWriter(batches)
     sink = OutputSink(
-        commands=publisher(app, settings.topic_commands),
+        commands=batch_publisher(batches, settings.topic_commands),
         events={
-            "conversations": publisher(app, settings.topic_events_conversations),
-            "contacts": publisher(app, settings.topic_events_contacts),
+            "conversations": batch_publisher(batches, settings.topic_events_conversations),
+            "contacts": batch_publisher(batches, settings.topic_events_contacts),
         },
         conversations=DirectTable(tables.conversations, changelog),
         contacts=DirectTable(tables.contacts, changelog),
@@ -83,7 +93,7 @@ def build_pipeline(
     pipeline = Pipeline(
         router=router,
         sink=sink,
-        send_dead_letter=dead_letter_sender(app, settings.topic_dead_letter),
+        send_dead_letter=dead_letter_sender(outputs.app, settings.topic_dead_letter),
         metrics=metrics,
         secrets=settings.client_secrets() if settings.worker_reverify_signatures else None,
         retry=RetryPolicy(settings.handler_max_attempts, settings.handler_backoff_seconds),
@@ -136,6 +146,7 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     )
     use_short_fetch_wait(app)  # fetch.py: idle partitions must not hold records back for 1.5 s
     worker_metrics = metrics or WorkerMetrics()
+    outputs = Outputs(app, BatchWriter(app))
     tables = Tables.create(app, settings.topic_partitions)
     router = build_router(settings)
     notifications = raw_topic(app, settings.topic_notifications, settings.topic_partitions)
@@ -151,12 +162,12 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     # One actor per partition: a handler retrying with backoff holds only its own partition.
     @app.agent(notifications, name="notifications", isolated_partitions=True)
     async def process(stream: Any) -> None:
-        pipeline, dedup, flush = build_pipeline(app, settings, worker_metrics, router, tables)
+        pipeline, dedup, flush = build_pipeline(outputs, settings, worker_metrics, router, tables)
         continuity = tracked_continuity(app, reader, worker_metrics.reread.inc)
         await NotificationActor(pipeline, dedup, continuity, gate, flush).run(stream.events())
 
-    pace_batches(app, RELEASE_SECONDS)
-    register_replay_lane(app, settings, worker_metrics, router, tables)  # docs/replay.md
+    outputs.batches.install(RELEASE_SECONDS)  # batches.py: submitted every 25 ms and on commit
+    register_replay_lane(outputs, settings, worker_metrics, router, tables)  # docs/replay.md
     register_views(app, worker_metrics, tables.conversations, tables.contacts)
     # What survives now (modules, classes, schemas) lives as long as the process: frozen, it is
     # out of the collector's reach and a full collection scans 20k objects, not 105k (its

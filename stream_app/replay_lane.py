@@ -17,7 +17,6 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-import faust
 import structlog
 
 from intercom_stream.settings import Settings
@@ -25,10 +24,10 @@ from intercom_stream.topics import replay_commands_topic, replay_topic
 from schemas import headers
 from schemas.commands import command_record
 from stream_app.continuity import RangeReader
+from stream_app.faust.batches import batch_publisher
 from stream_app.faust.declare import raw_topic
 from stream_app.faust.gate import TopicGate
 from stream_app.faust.intake import use_intake
-from stream_app.faust.produce import publisher
 from stream_app.faust.seek import tracked_continuity
 from stream_app.lag import LagCollector, faust_assignment, faust_offsets, lane_of_topic
 from stream_app.loop_lag import LOOP_LATE_SECONDS, LoopLag
@@ -40,7 +39,7 @@ from stream_app.sink import OutputSink
 from stream_app.source import Source
 
 if TYPE_CHECKING:
-    from stream_app.app import Tables
+    from stream_app.app import Outputs, Tables
 
 LIVE_LAG_RECORDS = 8  # about one live record in progress per partition; more is a queue
 WINDOW_RECORDS = 4  # replayed records handed to faust and not yet taken by the lane, at most
@@ -112,11 +111,12 @@ def forced(output: SendCommand) -> SendCommand:
 
 
 def register_replay_lane(
-    app: faust.App, settings: Settings, metrics: WorkerMetrics, router: Router, tables: Tables
+    outputs: Outputs, settings: Settings, metrics: WorkerMetrics, router: Router, tables: Tables
 ) -> None:
     """Register the replay agent on the worker's app (same tables, its own topic)."""
     from stream_app.app import NotificationActor, build_pipeline
 
+    app = outputs.app
     topic_name = replay_topic(settings)
     intake = use_intake(app, [topic_name])  # intake.py: replayed records reach faust a few a time
     topic = raw_topic(app, topic_name, settings.topic_partitions)
@@ -127,7 +127,7 @@ def register_replay_lane(
     )
     gate = LiveFirst(ready, lag, settings.topic_notifications)
     intake.allowance = gate.allowance
-    commands = publisher(app, written[1])
+    commands = batch_publisher(outputs.batches, written[1])
     reader = RangeReader(settings.bootstrap_servers(), settings.worker_app_id)
 
     @dataclass
@@ -149,7 +149,7 @@ def register_replay_lane(
 
     @app.agent(topic, name="replay", isolated_partitions=True)
     async def replay(stream: Any) -> None:
-        pipeline, dedup, flush = build_pipeline(app, settings, metrics, router, tables)
+        pipeline, dedup, flush = build_pipeline(outputs, settings, metrics, router, tables)
         sink = ReplaySink(pipeline.sink, commands)
         pipeline.sink = cast(OutputSink, sink)  # the pipeline only calls sink.publish
         continuity = tracked_continuity(app, reader, metrics.reread.inc)

@@ -12,12 +12,15 @@ from stream_app.faust.metadata import guard_metadata_sync
 from stream_app.faust.seek import use_seeking_consumer
 
 # aiokafka keeps one produce request in flight per broker and sends a partition's batch once
-# its linger ends. The worker releases every batch together every RELEASE_SECONDS
-# (produce.pace_batches), so a request carries all partitions' records; the linger is only
-# the bound if that stopped. 256 KiB batches (under the broker's 1 MiB limit) keep a busy
-# partition from waiting for its batch to drain.
+# its linger ends. The worker hands its batches to aiokafka and releases them together every
+# RELEASE_SECONDS (batches.BatchWriter), so a request carries all partitions' records; the
+# linger is only the bound if that stopped. 256 KiB batches (under the broker's 1 MiB limit)
+# keep a busy partition from waiting for its batch to drain. A produce request costs about
+# 30 µs a partition's batch whatever its size, so the interval sets the producer's CPU: every
+# 10 ms, 67 records a request and 94-96 µs a notification; every 25 ms, 158-206 records and
+# 28-60 µs (docs/benchmarks.md, session 10); a record waits at most that long to be sent.
 LINGER_SECONDS = 0.1
-RELEASE_SECONDS = 0.01
+RELEASE_SECONDS = 0.025
 MAX_BATCH_BYTES = 256 * 1024
 # RocksDB per partition database of a JSON table. faust's defaults (three 64 MiB memtables and
 # a 2 GiB block cache for each of the 24) let RSS grow with every projection version written

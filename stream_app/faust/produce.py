@@ -61,16 +61,6 @@ def release_batches(app: faust.App) -> int:
     return released
 
 
-def pace_batches(app: faust.App, seconds: float) -> None:
-    """Release the producer's batches every `seconds` (one produce request per interval)."""
-
-    async def release() -> None:
-        release_batches(app)
-
-    timer: Any = app.timer(seconds, name="release-produce-batches")
-    timer(release)
-
-
 def dead_letter_sender(app: faust.App, topic: str) -> DeadLetterSend:
     """Return a function that sends a dead letter with its headers and waits for the ack."""
 

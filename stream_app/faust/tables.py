@@ -3,11 +3,11 @@
 faust's `table[key] = value` queues the changelog record in its ProducerBuffer, which sends it
 through `Topic.send` (three loop yields a record) and only logs a failed send, while the commit
 goes ahead. Here a write puts the value in the store (`table.data`) and queues the record in a
-`ChangelogWriter`; the actor flushes it with `app.producer.send` before the event is
-acknowledged. The record carries the bytes faust's recovery writes back verbatim (the table's
-key and value serializers) on the source event's partition (`partition_for_key`), and its
-acknowledgement sets the store's persisted offset as faust's `_on_changelog_sent` does (once per
-second); a failed send stops the worker.
+`ChangelogWriter`; the actor flushes it, before the event is acknowledged, to the worker's
+batches (batches.py), which hand it to the app's producer. The record carries the bytes
+faust's recovery writes back verbatim (the table's key and value serializers) on the source
+event's partition (`partition_for_key`), and its acknowledgement sets the store's persisted
+offset as faust's `_on_changelog_sent` does (once per second); a failed send stops the worker.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import asyncio
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
-
-import faust
 
 from stream_app.faust.produce import stop_if_failed
 
@@ -68,11 +66,16 @@ class PersistedOffsets:
 
 @dataclass
 class ChangelogWriter:
-    """Queues the changelog records of direct writes and sends them with the app's producer."""
+    """Queues the changelog records of direct writes and sends them with a producer.
 
-    app: faust.App
+    The producer takes faust's `Producer.send` arguments: the worker's BatchWriter, whose
+    records share their batch's acknowledgement, so each acknowledgement is watched once.
+    """
+
+    producer: Any
     offsets: PersistedOffsets = field(default_factory=PersistedOffsets)
     _pending: list[Pending] = field(default_factory=list)
+    _watched: dict[tuple[str, int], Any] = field(default_factory=dict)
 
     def queue(self, record: Pending) -> None:
         """Hold a record until the next flush."""
@@ -83,10 +86,12 @@ class ChangelogWriter:
         pending, self._pending = self._pending, []
         acks = []
         for record in pending:
-            ack: Any = await self.app.producer.send(
+            ack: Any = await self.producer.send(
                 record.topic, record.key, record.value, record.partition, None, None
             )
-            ack.add_done_callback(partial(self.offsets.note, record.store))
+            if self._watched.get(tp := (record.topic, record.partition)) is not ack:
+                self._watched[tp] = ack
+                ack.add_done_callback(partial(self.offsets.note, record.store))
             acks.append(ack)
         return acks
 

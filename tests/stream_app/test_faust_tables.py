@@ -58,7 +58,7 @@ async def test_a_write_stores_the_value_and_sends_it_on_the_event_partition(
 ) -> None:
     """The store holds the value; the changelog gets the store's own bytes, on the partition."""
     table = rocksdb_table(tmp_path)
-    changelog = ChangelogWriter(table.app)
+    changelog = ChangelogWriter(table.app.producer)
     direct = DirectTable(table, changelog)
     with processing(SOURCE, 2):
         direct["notif-1"] = {"at": 5}
@@ -82,7 +82,7 @@ async def test_a_write_stores_the_value_and_sends_it_on_the_event_partition(
 async def test_recovery_from_the_changelog_gives_the_same_table(tmp_path: Path) -> None:
     """A new store that applies the sent records (as faust's recovery does) reads the same."""
     table = rocksdb_table(tmp_path / "a")
-    changelog = ChangelogWriter(table.app)
+    changelog = ChangelogWriter(table.app.producer)
     direct = DirectTable(table, changelog)
     values = {f"n{n}": {"v": n, "tags": ["a", n]} for n in range(20)}
     for n, (key, value) in enumerate(values.items()):
@@ -102,7 +102,7 @@ async def test_the_highest_acknowledged_record_becomes_the_persisted_offset(
 ) -> None:
     """As faust's _on_changelog_sent, once the delay is over: recovery resumes after it."""
     table = rocksdb_table(tmp_path)
-    changelog = ChangelogWriter(table.app, PersistedOffsets(delay=delay))
+    changelog = ChangelogWriter(table.app.producer, PersistedOffsets(delay=delay))
     with processing(SOURCE, 1):
         DirectTable(table, changelog)["k"] = 1
         DirectTable(table, changelog)["j"] = 2
@@ -121,7 +121,7 @@ async def test_a_failed_changelog_send_stops_the_worker(
     """faust only logs a failed changelog send; here it stops the worker before a commit."""
     monkeypatch.setattr(produce, "stop_consuming", fake_stop)
     table = rocksdb_table(tmp_path)
-    changelog = ChangelogWriter(table.app)
+    changelog = ChangelogWriter(table.app.producer)
     with processing(SOURCE, 0):
         DirectTable(table, changelog)["k"] = 1
     [ack] = await changelog.flush()
@@ -134,4 +134,4 @@ def test_a_write_outside_stream_iteration_is_refused(tmp_path: Path) -> None:
     """Without a current event there is no source partition to write the changelog to."""
     table = rocksdb_table(tmp_path)
     with pytest.raises(TypeError, match="outside of stream iteration"):
-        DirectTable(table, ChangelogWriter(table.app))["k"] = 1
+        DirectTable(table, ChangelogWriter(table.app.producer))["k"] = 1
