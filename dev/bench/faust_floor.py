@@ -3,7 +3,9 @@
 Run by `dev/bench/pipeline.py` over the same notifications as the pipeline, to show how much
 of the per-notification cost is faust's own event path. Configured by the environment:
 FLOOR_BROKER, FLOOR_TOPIC, FLOOR_OUT (empty: send nothing), FLOOR_COUNT, FLOOR_APP,
-FLOOR_PORT, FLOOR_DATADIR, FLOOR_LOOP (`uvloop` runs it on uvloop, as the worker runs).
+FLOOR_PORT, FLOOR_DATADIR, FLOOR_LOOP (`uvloop` runs it on uvloop, as the worker runs),
+FLOOR_BATCHES (`1`: append the four records a notification writes to FLOOR_OUT through the
+worker's BatchWriter instead of `Topic.send`, the worker's output path without its work).
 Prints `FLOOR <events/s>` after FLOOR_COUNT events, then exits.
 """
 
@@ -34,14 +36,28 @@ raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes}
 source = app.topic(ENV["FLOOR_TOPIC"], key_serializer="raw", value_serializer="raw", **raw)
 out = app.topic(ENV["FLOOR_OUT"], key_serializer="raw", value_serializer="raw", **raw)
 seen = {"count": 0, "started": 0.0}
+# About the sizes of what a closed-conversation notification writes: a command, an event, the
+# conversation's changelog record and its dedup mark.
+RECORDS = (b"c" * 600, b"e" * 700, b"p" * 1200, b"1796183046000")
+batches = None
+if ENV.get("FLOOR_BATCHES") == "1":
+    from stream_app.faust.batches import BatchWriter
+    from stream_app.faust.declare import RELEASE_SECONDS
+
+    batches = BatchWriter(app)
+    batches.install(RELEASE_SECONDS)
 
 
 @app.agent(source, isolated_partitions=True)
 async def floor(stream: Any) -> None:
     """Count events (sending each on when FLOOR_OUT is set); print the rate at COUNT."""
     async for event in stream.events():
-        if ENV["FLOOR_OUT"]:
-            _ack = await out.send(key=event.message.key, value=event.message.value)
+        message = event.message
+        if batches is not None:
+            for value in RECORDS:
+                _batch = batches.append(ENV["FLOOR_OUT"], message.partition, message.key, value, [])
+        elif ENV["FLOOR_OUT"]:
+            _ack = await out.send(key=message.key, value=message.value)
         seen["started"] = seen["started"] or time.perf_counter()
         seen["count"] += 1
         if seen["count"] == COUNT:

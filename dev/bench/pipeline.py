@@ -155,20 +155,30 @@ async def throughput(tmp: Path) -> None:
     bare_rate = await bare_loop(settings, COUNT)
     print(f"bare aiokafka consume->produce loop: {bare_rate:,.0f} records/s")
     print(f"ratio pipeline/bare loop: {worker_rate / bare_rate:.2f}")
-    floors = (("doing nothing", "", "asyncio"), ("doing nothing", "", "uvloop"))
-    for label, out, loop in (*floors, ("sending each record on", ".floor-out", "asyncio")):
-        floor = await faust_floor(settings, out and settings.topic_commands + out, tmp, loop)
+    floors = (
+        ("doing nothing", "", "asyncio", False),
+        ("doing nothing", "", "uvloop", False),
+        ("sending each record on", ".floor-out", "asyncio", False),
+        ("appending 4 records an event to the worker's batches", ".floor-batches", "uvloop", True),
+    )
+    for label, out, loop, batches in floors:
+        topic = out and settings.topic_commands + out
+        floor = await faust_floor(settings, topic, tmp, loop, batches)
         ratio = f"; ratio pipeline/this floor {worker_rate / floor:.2f}" if not out else ""
         print(f"faust floor ({loop}), an agent {label}: {floor:,.0f} records/s{ratio}")
 
 
-async def faust_floor(settings: Settings, out: str, tmp: Path, loop: str) -> float:
+async def faust_floor(
+    settings: Settings, out: str, tmp: Path, loop: str, batches: bool = False
+) -> float:
     """Run dev/bench/faust_floor.py over the notifications; return its records/s."""
     from intercom_stream.topics import TopicSpec, ensure_topics
 
     if out:
         await ensure_topics(settings, [TopicSpec(out, settings.topic_partitions, 1)])
-    app_id = f"{settings.worker_app_id}-floor-{loop}{'-send' if out else ''}"
+    app_id = (
+        f"{settings.worker_app_id}-floor-{loop}{'-send' if out else ''}{'-b' if batches else ''}"
+    )
     env = {
         **os.environ,
         "FLOOR_BROKER": settings.kafka_bootstrap_servers,
@@ -179,6 +189,7 @@ async def faust_floor(settings: Settings, out: str, tmp: Path, loop: str) -> flo
         "FLOOR_PORT": str(free_port()),
         "FLOOR_DATADIR": str(tmp / app_id),
         "FLOOR_LOOP": loop,
+        "FLOOR_BATCHES": "1" if batches else "",
     }
     # info, as the worker runs: at warn faust's spinner sets the root logger to DEBUG.
     script = [sys.executable, str(REPO / "dev/bench/faust_floor.py"), "worker", "-l", "info"]
