@@ -105,12 +105,13 @@ class BatchWriter:
     ) -> asyncio.Future[Any]:
         """Append to the partition's open batch (a new one if it is full); return its ack."""
         tp = (topic, partition)
+        record = {"timestamp": timestamp_ms, "key": key, "value": value, "headers": headers}
         batch = self._open.get(tp) or self._open_batch(tp)
-        if batch.builder.append(timestamp=timestamp_ms, key=key, value=value, headers=headers):
+        if batch.builder.append(**record) is not None:  # None: the batch is full
             return batch.ack
         self._closed.append((tp, batch))
         batch = self._open_batch(tp)  # an empty builder takes any first record
-        batch.builder.append(timestamp=timestamp_ms, key=key, value=value, headers=headers)
+        batch.builder.append(**record)
         return batch.ack
 
     def _open_batch(self, tp: tuple[str, int]) -> Batch:
