@@ -166,6 +166,10 @@ async def throughput(tmp: Path) -> None:
         floor = await faust_floor(settings, topic, tmp, loop, batches)
         ratio = f"; ratio pipeline/this floor {worker_rate / floor:.2f}" if not out else ""
         print(f"faust floor ({loop}), an agent {label}: {floor:,.0f} records/s{ratio}")
+    own = await asyncio.create_subprocess_exec(
+        sys.executable, str(REPO / "dev/bench/own_path.py"), stdout=asyncio.subprocess.PIPE
+    )
+    print((await own.communicate())[0].decode().strip())
 
 
 async def faust_floor(
