@@ -3,8 +3,10 @@
 - `declare`: the App's settings, raw-bytes topics and JSON tables.
 - `produce`: records sent with the app's producer, not `Topic.send` (whose start-producer
   wrapper yields to the loop three times a record); a failed send stops the worker.
-- `tables`: table writes straight to the store, their changelog records sent with the same
-  producer on the source event's partition, in the bytes faust's recovery reads back.
+- `batches`: the worker's outputs and changelog records appended to one aiokafka batch per
+  partition, handed over every 25 ms and before faust's commit; a failed batch stops it.
+- `tables`: table writes straight to the store, their changelog records sent through the
+  worker's batches on the source event's partition, in the bytes faust's recovery reads back.
 - `gate`: an actor's first record waits until its topics show in the consumer's metadata.
 - `seek`: the consumer's offset bookkeeping repaired around rebalances: partitions the group
   never committed are sought too, repeated acknowledgements and ranges read again outside
