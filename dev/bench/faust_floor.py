@@ -32,6 +32,10 @@ app = faust.App(
     producer_acks=-1,
     autodiscover=False,
 )
+if ENV.get("FLOOR_EAGER") == "1":
+    from stream_app.faust.drain import use_eager_hand_over
+
+    use_eager_hand_over(app)
 raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes}
 source = app.topic(ENV["FLOOR_TOPIC"], key_serializer="raw", value_serializer="raw", **raw)
 out = app.topic(ENV["FLOOR_OUT"], key_serializer="raw", value_serializer="raw", **raw)
