@@ -103,7 +103,7 @@ class Pipeline:
             signature = source.header(headers.SIGNATURE)
             values = [signature.decode(errors="replace")] if signature is not None else []
             verify(values, source.value, self.secrets)
-        return Notification.model_validate_json(source.value)
+        return Notification.from_json(source.value)
 
     def is_duplicate(self, notification: Notification, source: Source, dedup: Deduplicator) -> bool:
         """Whether the notification was already handled (replays bypass the check on purpose)."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from intercom_stream import samples
@@ -144,3 +147,49 @@ def test_an_item_without_an_id_is_keyed_by_the_notification_id() -> None:
 def test_a_ping_is_keyed_by_its_topic() -> None:
     """With neither an item id nor a notification id (ping) the key is the topic."""
     assert Notification.model_validate(PING).partition_key() == "ping"
+
+
+def outcome(parse: Any, raw: bytes) -> Any:
+    """Return the parsed model's dump, or the kind of each validation error."""
+    try:
+        return parse(raw).model_dump()
+    except ValidationError as exc:
+        return sorted(error["type"] for error in exc.errors())
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+ENVELOPE_FIELDS = ("type", "id", "topic", "app_id", "created_at", "delivery_attempts")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    fields=st.dictionaries(st.sampled_from(ENVELOPE_FIELDS), JSON_VALUES, max_size=4),
+    item=st.dictionaries(
+        st.sampled_from(("type", "id", "updated_at", "contacts", "tag", "contact", "extra")),
+        JSON_VALUES,
+        max_size=4,
+    ),
+)
+def test_from_json_agrees_with_pydantic_s_json_parse(fields: dict[str, Any], item: Any) -> None:
+    """Any envelope, valid or not, gives the same model or the same errors both ways."""
+    document = orjson.loads(envelope({"type": "contact", "id": "1"}))
+    raw = json.dumps({**document, **fields, "data": {"item": item}}).encode()
+    assert outcome(Notification.from_json, raw) == outcome(Notification.model_validate_json, raw)
+
+
+def test_from_json_keeps_an_integer_beyond_64_bits_exact() -> None:
+    """An integer beyond 64 bits in an unknown field stays an exact integer, as before."""
+    big = b'"big":1' + b"0" * 30 + b',"data"'
+    raw = envelope({"type": "contact", "id": "1"}).replace(b'"data"', big)
+    assert Notification.from_json(raw) == Notification.model_validate_json(raw)
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"[]", b'{"type":"notification_event"}', b"\xff"])
+def test_from_json_raises_validation_errors_for_what_is_not_a_notification(raw: bytes) -> None:
+    """Broken JSON and other documents fail as pydantic's JSON parse fails them."""
+    with pytest.raises(ValidationError):
+        Notification.from_json(raw)
