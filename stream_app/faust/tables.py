@@ -5,7 +5,7 @@ through `Topic.send` (three loop yields a record) and only logs a failed send, w
 goes ahead. Here a write puts the value in the store (`table.data`) and queues the record in a
 `ChangelogWriter`; the actor flushes it, before the event is acknowledged, to the worker's
 batches (batches.py), which hand it to the app's producer. The record carries the bytes
-faust's recovery writes back verbatim (the table's key and value serializers) on the source
+faust's recovery writes back verbatim (the JSON faust's serializers write) on the source
 event's partition (`partition_for_key`), and its acknowledgement sets the store's persisted
 offset as faust's `_on_changelog_sent` does (once per second); a failed send stops the worker.
 """
@@ -16,6 +16,9 @@ import asyncio
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
+
+import orjson
+from faust.stores.base import SerializedStore
 
 from stream_app.faust.produce import stop_if_failed
 
@@ -96,14 +99,26 @@ class ChangelogWriter:
         return acks
 
 
+# faust.utils.json.dumps's options: with orjson installed (faust's `orjson` extra), faust's
+# JSON serializer is `orjson.dumps(obj, default=..., option=FAUST_JSON)`.
+FAUST_JSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
+
+
 class DirectTable:
-    """A faust table read from its store and written through a ChangelogWriter."""
+    """A faust JSON table read from its store and written through a ChangelogWriter.
+
+    Keys and values are encoded once, with orjson as faust's JSON serializer encodes them
+    (tests check the bytes are the same): faust's serializer registry costs 3 µs a key, 7 a
+    value and 16 a decoded value, its layers around orjson's 1. A RocksDB store gets the bytes
+    (`_get`/`_set`, what its own mapping methods call); a memory store keeps the objects.
+    """
 
     def __init__(self, table: Any, changelog: ChangelogWriter) -> None:
         """Wrap the table; its writes' changelog records go to `changelog`."""
+        if (table.key_serializer, table.value_serializer) != ("json", "json"):
+            raise TypeError(f"table {table.name} is not a JSON table")
         self.table = table
         self._changelog = changelog
-        self._serializers = table.app.serializers
 
     @property
     def name(self) -> str:
@@ -112,33 +127,32 @@ class DirectTable:
 
     def get(self, key: str) -> Any:
         """Return the stored value, or None."""
-        return self.table.data.get(key)
+        store = self.table.data
+        if not isinstance(store, SerializedStore):
+            return store.get(key)
+        found = store._get(self.key_bytes(key))
+        return None if found is None else orjson.loads(found)
 
     def __setitem__(self, key: str, value: Any) -> None:
         """Store the value and queue its changelog record on the current event's partition."""
         table = self.table
         partition = table.partition_for_key(key)  # also checks the changelog's partition count
         store = table.data
-        store[key] = value
+        key_bytes, value_bytes = self.key_bytes(key), self.value_bytes(value)
+        if isinstance(store, SerializedStore):
+            store._set(key_bytes, value_bytes)
+        else:
+            store[key] = value
         self._changelog.queue(
-            Pending(
-                table.changelog_topic_name,
-                self.key_bytes(key),
-                self.value_bytes(value),
-                partition,
-                store,
-            )
+            Pending(table.changelog_topic_name, key_bytes, value_bytes, partition, store)
         )
 
-    def key_bytes(self, key: str) -> bytes:
+    @staticmethod
+    def key_bytes(key: str) -> bytes:
         """Return the key as faust writes it to the store and the changelog."""
-        table = self.table
-        found = self._serializers.dumps_key(table.key_type, key, serializer=table.key_serializer)
-        return bytes(found)
+        return orjson.dumps(key, option=FAUST_JSON)
 
-    def value_bytes(self, value: Any) -> bytes | None:
+    @staticmethod
+    def value_bytes(value: Any) -> bytes:
         """Return the value as faust writes it to the store and the changelog."""
-        table = self.table
-        return self._serializers.dumps_value(  # type: ignore[no-any-return]
-            table.value_type, value, serializer=table.value_serializer
-        )
+        return orjson.dumps(value, option=FAUST_JSON)

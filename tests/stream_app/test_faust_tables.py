@@ -10,6 +10,8 @@ from typing import Any
 import faust
 import pytest
 from faust.types import TP
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stream_app.faust import produce
 from stream_app.faust.declare import STORE_OPTIONS, json_table
@@ -135,3 +137,50 @@ def test_a_write_outside_stream_iteration_is_refused(tmp_path: Path) -> None:
     table = rocksdb_table(tmp_path)
     with pytest.raises(TypeError, match="outside of stream iteration"):
         DirectTable(table, ChangelogWriter(table.app.producer))["k"] = 1
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+def test_direct_bytes_are_faust_s_own(tmp_path: Path) -> None:
+    """Keys and values encode to the bytes faust's serializers give; faust decodes them back."""
+    store = rocksdb_table(tmp_path).data
+
+    @settings(max_examples=300, deadline=None)
+    @given(key=st.text(), value=JSON_VALUES)
+    def same_bytes(key: str, value: Any) -> None:
+        assert DirectTable.key_bytes(key) == store._encode_key(key)
+        assert DirectTable.value_bytes(value) == store._encode_value(value)
+        assert store._decode_value(DirectTable.value_bytes(value)) == value
+
+    same_bytes()
+
+
+async def test_a_memory_store_keeps_the_value_and_logs_its_json() -> None:
+    """On faust's memory store the object is kept; the changelog still gets the JSON bytes."""
+    app = faust.App("direct-memory", store="memory://", autodiscover=False)
+    app.producer = FakeProducer()  # type: ignore[assignment]
+    table = json_table(app, "contacts", 4)
+    table._verified_source_topics_for_partitions.add(SOURCE)
+    changelog = ChangelogWriter(table.app.producer)
+    with processing(SOURCE, 3):
+        DirectTable(table, changelog)["c-1"] = {"tags": {"vip": True}}
+    await changelog.flush()
+    assert DirectTable(table, changelog).get("c-1") == {"tags": {"vip": True}}
+    assert table.app.producer.sent[0][1:4] == (b'"c-1"', b'{"tags":{"vip":true}}', 3)
+
+
+def test_a_table_that_is_not_json_is_refused(tmp_path: Path) -> None:
+    """The direct encoding is faust's JSON; any other serializer would be written wrongly."""
+    app = faust.App("direct-raw", store="memory://", autodiscover=False)
+    table = app.Table("raw", value_type=bytes)  # bytes values: faust's raw serializer
+    with pytest.raises(TypeError, match="not a JSON table"):
+        DirectTable(table, ChangelogWriter(app.producer))
