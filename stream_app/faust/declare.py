@@ -10,6 +10,7 @@ from intercom_stream.settings import Settings
 from stream_app.faust.connection import report_closed_writes
 from stream_app.faust.drain import use_eager_hand_over
 from stream_app.faust.metadata import guard_metadata_sync
+from stream_app.faust.monitor import RecordlessMonitor
 from stream_app.faust.seek import use_seeking_consumer
 
 # aiokafka keeps one produce request in flight per broker and sends a partition's batch once
@@ -54,6 +55,7 @@ def create_faust_app(settings: Settings, app_id: str, web_port: int, datadir: st
         producer_acks=-1,
         producer_linger=LINGER_SECONDS,
         producer_max_batch_size=MAX_BATCH_BYTES,
+        Monitor=RecordlessMonitor,  # monitor.py: no per-record bookkeeping for /stats
         autodiscover=False,
     )
     use_seeking_consumer(app)  # seek.py: no record dropped by a recovery before a first commit
