@@ -156,14 +156,15 @@ async def throughput(tmp: Path) -> None:
     print(f"bare aiokafka consume->produce loop: {bare_rate:,.0f} records/s")
     print(f"ratio pipeline/bare loop: {worker_rate / bare_rate:.2f}")
     floors = (
-        ("doing nothing", "", "asyncio", False),
-        ("doing nothing", "", "uvloop", False),
-        ("sending each record on", ".floor-out", "asyncio", False),
-        ("appending 4 records an event to the worker's batches", ".floor-batches", "uvloop", True),
+        ("doing nothing", "", "asyncio", False, False),
+        ("doing nothing", "", "uvloop", False, False),
+        ("sending each record on", ".floor-out", "asyncio", False, False),
+        ("appending 4 records an event to the worker's batches", ".floor-b", "uvloop", True, False),
+        ("doing nothing, on the worker's hand-over and monitor", "", "uvloop", False, True),
     )
-    for label, out, loop, batches in floors:
+    for label, out, loop, batches, tuned in floors:
         topic = out and settings.topic_commands + out
-        floor = await faust_floor(settings, topic, tmp, loop, batches)
+        floor = await faust_floor(settings, topic, tmp, loop, batches, tuned)
         ratio = f"; ratio pipeline/this floor {worker_rate / floor:.2f}" if not out else ""
         print(f"faust floor ({loop}), an agent {label}: {floor:,.0f} records/s{ratio}")
     own = await asyncio.create_subprocess_exec(
@@ -173,7 +174,7 @@ async def throughput(tmp: Path) -> None:
 
 
 async def faust_floor(
-    settings: Settings, out: str, tmp: Path, loop: str, batches: bool = False
+    settings: Settings, out: str, tmp: Path, loop: str, batches: bool = False, tuned: bool = False
 ) -> float:
     """Run dev/bench/faust_floor.py over the notifications; return its records/s."""
     from intercom_stream.topics import TopicSpec, ensure_topics
@@ -182,6 +183,7 @@ async def faust_floor(
         await ensure_topics(settings, [TopicSpec(out, settings.topic_partitions, 1)])
     app_id = (
         f"{settings.worker_app_id}-floor-{loop}{'-send' if out else ''}{'-b' if batches else ''}"
+        f"{'-tuned' if tuned else ''}"
     )
     env = {
         **os.environ,
@@ -194,6 +196,7 @@ async def faust_floor(
         "FLOOR_DATADIR": str(tmp / app_id),
         "FLOOR_LOOP": loop,
         "FLOOR_BATCHES": "1" if batches else "",
+        "FLOOR_TUNED": "1" if tuned else "",
     }
     # info, as the worker runs: at warn faust's spinner sets the root logger to DEBUG.
     script = [sys.executable, str(REPO / "dev/bench/faust_floor.py"), "worker", "-l", "info"]
