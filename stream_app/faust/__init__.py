@@ -12,6 +12,8 @@
   never committed are sought too, repeated acknowledgements and ranges read again outside
   faust do not hold the commit back.
 - `fetch`: the consumer's fetch wait, 50 ms instead of faust's hard-coded 1.5 s.
+- `flow`: faust's flow control, whose second resume in a recovery no longer empties the
+  agents' buffers of the records handed over during its seek.
 - `monitor`: faust's Monitor sensor without its per-record hooks (they feed only `/stats`).
 - `intake`: the replay lane's records set aside in the consumer and handed to faust a few at
   a time, live records at once.
