@@ -6,7 +6,8 @@ FLOOR_BROKER, FLOOR_TOPIC, FLOOR_OUT (empty: send nothing), FLOOR_COUNT, FLOOR_A
 FLOOR_PORT, FLOOR_DATADIR, FLOOR_LOOP (`uvloop` runs it on uvloop, as the worker runs),
 FLOOR_BATCHES (`1`: append the four records a notification writes to FLOOR_OUT through the
 worker's BatchWriter instead of `Topic.send`, the worker's output path without its work),
-FLOOR_TUNED (`1`: faust as the worker runs it, with monitor.py's RecordlessMonitor).
+FLOOR_TUNED (`1`: faust as the worker runs it, with drain.py's eager hand-over and
+monitor.py's RecordlessMonitor).
 Prints `FLOOR <events/s>` after FLOOR_COUNT events, then exits.
 """
 
@@ -33,9 +34,11 @@ app = faust.App(
     producer_acks=-1,
     autodiscover=False,
 )
-if ENV.get("FLOOR_TUNED") == "1":  # the worker's faust: the recordless monitor
+if ENV.get("FLOOR_TUNED") == "1":  # the worker's faust: eager hand-over, recordless monitor
+    from stream_app.faust.drain import use_eager_hand_over
     from stream_app.faust.monitor import RecordlessMonitor
 
+    use_eager_hand_over(app)
     app.monitor = RecordlessMonitor()
 raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes}
 source = app.topic(ENV["FLOOR_TOPIC"], key_serializer="raw", value_serializer="raw", **raw)

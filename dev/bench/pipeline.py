@@ -160,7 +160,7 @@ async def throughput(tmp: Path) -> None:
         ("doing nothing", "", "uvloop", False, False),
         ("sending each record on", ".floor-out", "asyncio", False, False),
         ("appending 4 records an event to the worker's batches", ".floor-b", "uvloop", True, False),
-        ("doing nothing, with the worker's recordless monitor", "", "uvloop", False, True),
+        ("doing nothing, on the worker's hand-over and monitor", "", "uvloop", False, True),
     )
     for label, out, loop, batches, tuned in floors:
         topic = out and settings.topic_commands + out

@@ -8,6 +8,7 @@ import faust
 
 from intercom_stream.settings import Settings
 from stream_app.faust.connection import report_closed_writes
+from stream_app.faust.drain import use_eager_hand_over
 from stream_app.faust.flow import use_resume_once
 from stream_app.faust.metadata import guard_metadata_sync
 from stream_app.faust.monitor import RecordlessMonitor
@@ -59,6 +60,7 @@ def create_faust_app(settings: Settings, app_id: str, web_port: int, datadir: st
         autodiscover=False,
     )
     use_seeking_consumer(app)  # seek.py: no record dropped by a recovery before a first commit
+    use_eager_hand_over(app)  # drain.py: a record handed to its agent without four tasks
     use_resume_once(app)  # flow.py: records handed over during recovery's seek are kept
     return app
 

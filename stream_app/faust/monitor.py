@@ -4,11 +4,10 @@ faust's Monitor sensor runs four hooks on every record and one on every fetched 
 (`on_message_in`, `on_stream_event_in`, `on_stream_event_out`, `on_message_out`,
 `track_tp_end_offset`): counters, timestamps, a state dict and deques of timings behind
 faust's `/stats` page, which nothing here reads (the Prometheus metrics and the lag are the
-project's own: stream_app/metrics.py, stream_app/lag.py). They cost 5-7 µs an event: an
-empty agent whose hand-over was made eager (an experiment of session 11, docs/benchmarks.md)
-ran 15,700-17,900 events/s with them and 17,400-20,400 without, in three alternated runs of
-60k. Every other hook (sends, commits, tables, rebalances) runs once per batch or per commit
-and is kept.
+project's own: stream_app/metrics.py, stream_app/lag.py). They cost 5-7 µs an event: the
+empty agent with the eager hand-over (drain.py) ran 15,700-17,900 events/s with them and
+17,400-20,400 without, in three alternated runs of 60k. Every other hook (sends, commits,
+tables, rebalances) runs once per batch or per commit and is kept.
 """
 
 from __future__ import annotations
