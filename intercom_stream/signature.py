@@ -32,13 +32,36 @@ def parse_header(values: Sequence[str]) -> bytes:
     return bytes.fromhex(digest)
 
 
+class Verifier:
+    """Checks signatures against HMAC-SHA1 states keyed once per secret.
+
+    `hmac.digest` keys a new OpenSSL context for every body and releases the GIL while it
+    hashes, so in the worker, whose consumer thread then takes the GIL, a 3 µs check cost
+    about 28 µs of the main thread (docs/benchmarks.md, session 13). A copy of a keyed state
+    updated with a body under 2 KiB keeps the GIL and skips the keying.
+    """
+
+    def __init__(self, secrets: Sequence[bytes]) -> None:
+        """Key one state per secret; with no secret, or an empty one, every check fails."""
+        self._closed = not secrets or not all(secrets)
+        self._keyed = [] if self._closed else [hmac.new(s, digestmod=hashlib.sha1) for s in secrets]
+
+    def verify(self, values: Sequence[str], body: bytes) -> None:
+        """Raise SignatureError unless the header matches the raw body under one of the secrets."""
+        if self._closed:
+            raise SignatureError("no client secret configured: refusing every signature")
+        received = parse_header(values)
+        if not any(hmac.compare_digest(received, self._digest(k, body)) for k in self._keyed):
+            raise SignatureError("signature does not match the body")
+
+    @staticmethod
+    def _digest(keyed: hmac.HMAC, body: bytes) -> bytes:
+        """Return the body's HMAC under the keyed state, leaving that state unchanged."""
+        state = keyed.copy()
+        state.update(body)
+        return state.digest()
+
+
 def verify(values: Sequence[str], body: bytes, secrets: Sequence[bytes]) -> None:
     """Raise SignatureError unless the header matches the raw body under one of the secrets."""
-    if not secrets or not all(secrets):
-        raise SignatureError("no client secret configured: refusing every signature")
-    received = parse_header(values)
-    matches = [
-        hmac.compare_digest(received, hmac.digest(secret, body, hashlib.sha1)) for secret in secrets
-    ]
-    if not any(matches):
-        raise SignatureError("signature does not match the body")
+    Verifier(secrets).verify(values, body)

@@ -15,7 +15,7 @@ import structlog
 from pydantic import ValidationError
 
 from intercom_stream.errors import AttemptsExhaustedError, SignatureError, is_retriable
-from intercom_stream.signature import verify
+from intercom_stream.signature import Verifier
 from schemas import Notification, headers
 from schemas.dead_letter import Stage
 from stream_app.catalog import canonical_topic
@@ -62,6 +62,12 @@ class Pipeline:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     clock: Callable[[], float] = time.time
     _unknown_logged: set[str] = field(default_factory=set)
+    _verifier: Verifier | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        """Key the signature check once, if the worker re-verifies signatures."""
+        if self.secrets is not None:
+            self._verifier = Verifier(self.secrets)
 
     async def handle(self, source: Source, dedup: Deduplicator) -> None:
         """Process one record; dead-letter the record's own failures, raise the platform's."""
@@ -99,10 +105,10 @@ class Pipeline:
 
     def parse(self, source: Source) -> Notification:
         """Re-verify the signature (when configured) and parse the envelope."""
-        if self.secrets is not None:
+        if self._verifier is not None:
             signature = source.header(headers.SIGNATURE)
             values = [signature.decode(errors="replace")] if signature is not None else []
-            verify(values, source.value, self.secrets)
+            self._verifier.verify(values, source.value)
         return Notification.from_json(source.value)
 
     def is_duplicate(self, notification: Notification, source: Source, dedup: Deduplicator) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from intercom_stream.errors import SignatureError
-from intercom_stream.signature import sign, verify
+from intercom_stream.signature import Verifier, sign, verify
 
 BODY = b'{"type":"notification_event","id":"notif_1"}'
 SECRET = b"s3cret"
@@ -63,3 +63,21 @@ def test_verify_fails_closed_without_a_secret(secrets: list[bytes]) -> None:
     """No secret, or an empty one, rejects even a signature made with the empty key."""
     with pytest.raises(SignatureError, match="no client secret"):
         verify([sign(BODY, b"")], BODY, secrets)
+
+
+def test_a_verifier_checks_many_bodies_with_the_same_keyed_state() -> None:
+    """Each check starts from the keyed state: an earlier body never leaks into the next."""
+    verifier = Verifier([b"old", SECRET])
+    bodies = [BODY, BODY + b" ", b"", b"x" * 5000]  # 5000 bytes: OpenSSL's threaded path
+    for body in bodies * 2:
+        verifier.verify([sign(body, SECRET)], body)
+        verifier.verify([sign(body, b"old")], body)
+    with pytest.raises(SignatureError, match="does not match"):
+        verifier.verify([sign(BODY, b"other")], BODY)
+
+
+@pytest.mark.parametrize("secrets", [[], [b""], [SECRET, b""]])
+def test_a_verifier_fails_closed_without_every_secret(secrets: list[bytes]) -> None:
+    """A verifier built with no secret, or with an empty one, rejects every signature."""
+    with pytest.raises(SignatureError, match="no client secret"):
+        Verifier(secrets).verify([sign(BODY, SECRET)], BODY)
