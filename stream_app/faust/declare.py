@@ -13,6 +13,7 @@ from stream_app.faust.flow import use_resume_once
 from stream_app.faust.metadata import guard_metadata_sync
 from stream_app.faust.monitor import RecordlessMonitor
 from stream_app.faust.seek import use_seeking_consumer
+from stream_app.faust.unread import use_unread_pausing
 
 # aiokafka keeps one produce request in flight per broker and sends a partition's batch once
 # its linger ends. The worker hands its batches to aiokafka and releases them together every
@@ -62,6 +63,7 @@ def create_faust_app(settings: Settings, app_id: str, web_port: int, datadir: st
     use_seeking_consumer(app)  # seek.py: no record dropped by a recovery before a first commit
     use_eager_hand_over(app)  # drain.py: a record handed to its agent without four tasks
     use_resume_once(app)  # flow.py: records handed over during recovery's seek are kept
+    use_unread_pausing(app)  # unread.py: changelogs faust stopped reading hold no fetch
     return app
 
 

@@ -29,6 +29,8 @@ from typing import Any
 import faust
 from faust.types import TP
 
+from stream_app.faust.unread import pause_in_aiokafka
+
 POLL_SECONDS = 0.01  # how often a consumer holding records asks the lane again
 HOLD_RECORDS = 50  # records set aside per partition before it is paused in aiokafka
 RecordMap = Mapping[TP, list[Any]]
@@ -145,15 +147,7 @@ class IntakeConsumer:
         """Pause and resume partitions in aiokafka, on the consumer's thread."""
         if not (pause or resume):
             return
-        thread = self._thread
-        consumer = thread._ensure_consumer()  # aiokafka's consumer, run on that thread's loop
-
-        async def apply() -> None:
-            assigned = consumer.assignment()  # aiokafka's TopicPartitions, which pause() requires
-            consumer.pause(*(tp for tp in assigned if tp in pause))
-            consumer.resume(*(tp for tp in assigned if tp in resume))
-
-        await thread.call_thread(apply)
+        await pause_in_aiokafka(self._thread, pause, resume)
         self.intake.paused = (self.intake.paused | pause) - resume
 
     async def perform_seek(self) -> None:
