@@ -28,6 +28,7 @@ from stream_app.faust.intake import (
     use_intake,
 )
 from stream_app.faust.seek import SeekingConsumer, use_seeking_consumer
+from tests.stream_app.consumer_thread import FakeKafka, FakeThread
 
 REPLAY, LIVE = "n.replay", "n"
 R0, R1, R2 = TP(REPLAY, 0), TP(REPLAY, 1), TP(REPLAY, 2)
@@ -264,54 +265,6 @@ def test_records_held_on_an_unpaused_partition_are_not_resumed() -> None:
 
 
 # IntakeConsumer over a stand-in for faust's consumer.
-
-
-class FakeKafka:
-    """aiokafka's consumer as _flow uses it: its assignment, pause() and resume()."""
-
-    def __init__(self, thread: FakeThread, assigned: set[TopicPartition]) -> None:
-        """Assign the partitions; nothing paused yet."""
-        self.thread = thread
-        self.assigned = assigned
-        self.paused: list[tuple[TopicPartition, ...]] = []
-        self.resumed: list[tuple[TopicPartition, ...]] = []
-
-    def assignment(self) -> set[TopicPartition]:
-        """Return aiokafka's TopicPartitions, as aiokafka does."""
-        return set(self.assigned)
-
-    def pause(self, *tps: TopicPartition) -> None:
-        """Note a pause (only on the consumer's thread)."""
-        assert self.thread.on_thread, "pause() called outside call_thread"
-        if tps:
-            self.paused.append(tps)
-
-    def resume(self, *tps: TopicPartition) -> None:
-        """Note a resume (only on the consumer's thread)."""
-        assert self.thread.on_thread, "resume() called outside call_thread"
-        if tps:
-            self.resumed.append(tps)
-
-
-class FakeThread:
-    """faust's consumer thread: its aiokafka consumer and call_thread."""
-
-    def __init__(self, assigned: set[TopicPartition]) -> None:
-        """Own a fake aiokafka consumer of the assigned partitions."""
-        self.on_thread = False
-        self.kafka = FakeKafka(self, assigned)
-
-    def _ensure_consumer(self) -> FakeKafka:
-        """Return the aiokafka consumer."""
-        return self.kafka
-
-    async def call_thread(self, fun: Callable[[], Any]) -> Any:
-        """Run the coroutine function as if on the thread."""
-        self.on_thread = True
-        try:
-            return await fun()
-        finally:
-            self.on_thread = False
 
 
 class Base:

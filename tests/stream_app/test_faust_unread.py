@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -13,57 +12,10 @@ from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer
 from faust.types import TP
 
 from stream_app.faust.unread import UnreadChangelogs, pause_in_aiokafka, use_unread_pausing
+from tests.stream_app.consumer_thread import FakeThread
 
 CHANGELOG, SOURCE = "app-dedup-changelog", "notifications"
 C0, C1, S0 = TP(CHANGELOG, 0), TP(CHANGELOG, 1), TP(SOURCE, 0)
-
-
-class FakeKafka:
-    """aiokafka's consumer as pause_in_aiokafka uses it: its assignment and its pauses."""
-
-    def __init__(self, thread: FakeThread, assigned: set[TP]) -> None:
-        """Assign the partitions (as aiokafka's TopicPartitions); nothing paused."""
-        self.thread = thread
-        self.assigned = {TopicPartition(*tp) for tp in assigned}
-        self.paused: set[TopicPartition] = set()
-
-    def assignment(self) -> set[TopicPartition]:
-        """Return aiokafka's TopicPartitions, as aiokafka does."""
-        return set(self.assigned)
-
-    def pause(self, *tps: TopicPartition) -> None:
-        """Pause the partitions (only on the consumer's thread)."""
-        assert self.thread.on_thread, "pause() called outside call_thread"
-        assert all(isinstance(tp, TopicPartition) for tp in tps)
-        self.paused.update(tps)
-
-    def resume(self, *tps: TopicPartition) -> None:
-        """Resume the partitions (only on the consumer's thread)."""
-        assert self.thread.on_thread, "resume() called outside call_thread"
-        self.paused.difference_update(tps)
-
-
-class FakeThread:
-    """faust's consumer thread: its aiokafka consumer and call_thread, counted."""
-
-    def __init__(self, assigned: set[TP]) -> None:
-        """Own a fake aiokafka consumer of the assigned partitions."""
-        self.on_thread = False
-        self.calls = 0
-        self.kafka = FakeKafka(self, assigned)
-
-    def _ensure_consumer(self) -> FakeKafka:
-        """Return the aiokafka consumer."""
-        return self.kafka
-
-    async def call_thread(self, fun: Callable[[], Any]) -> Any:
-        """Run the coroutine function as if on the thread."""
-        self.calls += 1
-        self.on_thread = True
-        try:
-            return await fun()
-        finally:
-            self.on_thread = False
 
 
 class Base:
@@ -71,7 +23,7 @@ class Base:
 
     def __init__(self, assigned: set[TP]) -> None:
         """Assign the partitions; no fetch yet."""
-        self._thread = FakeThread(assigned)
+        self._thread = FakeThread({TopicPartition(*tp) for tp in assigned})
         self.fetched_with: list[set[TP] | None] = []
 
     def assignment(self) -> set[TP]:
@@ -94,7 +46,7 @@ class Mixed(UnreadChangelogs, Base):
 
 def paused(consumer: Mixed) -> set[TP]:
     """Return the partitions paused in the fake aiokafka consumer, as faust's TPs."""
-    return {TP(tp.topic, tp.partition) for tp in consumer._thread.kafka.paused}
+    return {TP(tp.topic, tp.partition) for tp in consumer._thread.kafka.state}
 
 
 async def test_changelogs_faust_does_not_read_are_paused_before_the_fetch() -> None:
@@ -132,9 +84,9 @@ async def test_source_partitions_faust_does_not_read_are_left_alone() -> None:
 
 async def test_only_assigned_partitions_are_paused() -> None:
     """aiokafka pauses only its assignment: others are left out of the call."""
-    thread = FakeThread({C0})
+    thread = FakeThread({TopicPartition(*C0)})
     await pause_in_aiokafka(thread, {C0, C1}, set())
-    assert thread.kafka.paused == {TopicPartition(CHANGELOG, 0)}
+    assert thread.kafka.state == {TopicPartition(CHANGELOG, 0)}
 
 
 def test_the_app_s_consumer_pauses_unread_changelogs_over_the_consumer_it_had() -> None:
