@@ -14,7 +14,7 @@ from schemas import Notification
 from schemas.events import ContactEvent, ConversationEvent
 from schemas.items import Contact, ContactTag, Conversation
 from schemas.projections import ContactState, ConversationState
-from stream_app.ids import uuid5_text
+from stream_app.ids import Uuid5
 from stream_app.outputs import (
     ContactTagChange,
     ContactUpdate,
@@ -27,6 +27,7 @@ from stream_app.rules import Rule, RuleSet, apply_rule
 
 log = structlog.get_logger("stream_app.handlers")
 EVENT_NAMESPACE = uuid.UUID("1d6f2a8e-7b0c-4c39-8e0b-5f3a9d2c7e44")
+EVENT_IDS = Uuid5(EVENT_NAMESPACE)
 CONTACT_TOPICS = (
     "contact.user.created",
     "contact.user.updated",
@@ -47,7 +48,7 @@ CONTACT_TOPICS = (
 
 def event_id(notification: Notification, kind: str) -> str:
     """Return the deterministic id of the domain event a notification produces."""
-    return uuid5_text(EVENT_NAMESPACE, f"{notification.id}/{kind}")
+    return EVENT_IDS.text(f"{notification.id}/{kind}")
 
 
 def event_fields(n: Notification, kind: str, version: int) -> dict[str, Any]:

@@ -13,11 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from intercom_stream.errors import ConfigurationError
 from schemas import Notification
 from schemas.commands import CreateDataEvent, DataEvent
-from stream_app.ids import uuid5_text
+from stream_app.ids import Uuid5
 from stream_app.outputs import SendCommand
 
 DEFAULT_RULES = Path(__file__).with_name("rules.toml")
 COMMAND_NAMESPACE = uuid.UUID("6b1f6c1e-3c5e-4d0a-9a57-0f1c2b6f0e11")
+COMMAND_IDS = Uuid5(COMMAND_NAMESPACE)
 
 
 class Identify(BaseModel):
@@ -98,7 +99,7 @@ def first_value(source: Any, paths: str | list[str]) -> Any:
 
 def command_id(notification_id: str, rule_name: str) -> str:
     """Return the deterministic command id of a rule applied to a notification."""
-    return uuid5_text(COMMAND_NAMESPACE, f"{notification_id}/{rule_name}")
+    return COMMAND_IDS.text(f"{notification_id}/{rule_name}")
 
 
 def apply_rule(rule: Rule, notification: Notification) -> SendCommand | None:

@@ -11,7 +11,13 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from schemas.commands import KINDS, command_bytes, command_record, parse_command
+from schemas.commands import (
+    COMMAND_ADAPTER,
+    KINDS,
+    command_bytes,
+    command_record,
+    parse_command,
+)
 from tests.schemas.command_examples import example
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "commands.md"
@@ -22,6 +28,13 @@ def test_every_kind_has_an_example_that_round_trips() -> None:
     for kind in KINDS:
         parsed = parse_command(orjson.dumps(example(kind)))
         assert parse_command(command_bytes(parsed)) == parsed, kind
+
+
+def test_every_kind_s_bytes_are_what_the_union_s_adapter_writes() -> None:
+    """The command's own serializer writes the same bytes as the union's adapter."""
+    for kind in KINDS:
+        parsed = parse_command(orjson.dumps(example(kind)))
+        assert command_bytes(parsed) == COMMAND_ADAPTER.dump_json(parsed, exclude_none=True), kind
 
 
 @pytest.mark.parametrize(

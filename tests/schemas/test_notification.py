@@ -188,6 +188,16 @@ def test_from_json_keeps_an_integer_beyond_64_bits_exact() -> None:
     assert Notification.from_json(raw) == Notification.model_validate_json(raw)
 
 
+@pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity"])
+def test_from_json_reads_nan_and_infinity_as_pydantic_does(literal: bytes) -> None:
+    """JSON's non-standard number literals parse as pydantic's JSON parse reads them."""
+    field = b'"x":' + literal + b',"data"'
+    raw = envelope({"type": "contact", "id": "1"}).replace(b'"data"', field)
+    parsed = outcome(Notification.from_json, raw)
+    assert repr(parsed) == repr(outcome(Notification.model_validate_json, raw))  # nan != nan
+    assert repr(parsed["x"]) in ("nan", "inf", "-inf")
+
+
 @pytest.mark.parametrize("raw", [b"", b"{", b"[]", b'{"type":"notification_event"}', b"\xff"])
 def test_from_json_raises_validation_errors_for_what_is_not_a_notification(raw: bytes) -> None:
     """Broken JSON and other documents fail as pydantic's JSON parse fails them."""
