@@ -10,7 +10,7 @@ class Uuid5:
     """Version-5 UUIDs of one namespace, its SHA-1 state prepared once.
 
     A new `hashlib.sha1` fetches OpenSSL's digest every time; a copy of a state that already
-    holds the namespace's bytes does not (2.3 against 1.3 µs an id).
+    holds the namespace's bytes does not (1.4 against 1.1 µs an id, medians of seven rounds).
     """
 
     def __init__(self, namespace: uuid.UUID) -> None:
