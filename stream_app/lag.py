@@ -9,7 +9,7 @@ is while records wait behind it (0 when caught up), an upper bound of the oldest
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
@@ -35,15 +35,29 @@ def lane_of_topic(topic: str) -> str:
 
 
 class Progress:
-    """The last record finished on each partition: its offset and Kafka timestamp (ms)."""
+    """The furthest record finished on each partition: its offset and Kafka timestamp (ms)."""
 
     def __init__(self) -> None:
         """Start with no partition seen."""
         self.last: dict[tuple[str, int], tuple[int, int | None]] = {}
 
     def finished(self, source: Source) -> None:
-        """Remember the record as the partition's last finished one."""
-        self.last[(source.topic, source.partition)] = (source.offset, source.timestamp_ms)
+        """Remember the record if no later record of its partition finished before it.
+
+        The writer has several commands of a partition in flight, and they finish in any
+        order: remembering the last to finish, not the furthest, kept the records it had
+        overtaken as lag for good once the partition went quiet (issue 12's benchmark then
+        waited forever for a lag of 0).
+        """
+        key = (source.topic, source.partition)
+        known = self.last.get(key)
+        if known is None or source.offset > known[0]:
+            self.last[key] = (source.offset, source.timestamp_ms)
+
+    def forget(self, partitions: Iterable[tuple[str, int]]) -> None:
+        """Forget revoked partitions: once assigned again, they are read from their commit."""
+        for topic, partition in partitions:
+            self.last.pop((topic, partition), None)
 
 
 class LagCollector(Collector):
@@ -137,7 +151,15 @@ def faust_offsets(app: Any) -> tuple[Highwater, Committed]:
 
 
 def app_lag_collector(app: Any, progress: Progress) -> LagCollector:
-    """Return the lag collector of a faust app's assigned partitions, by lane."""
+    """Return the lag collector of a faust app's assigned partitions, by lane.
+
+    The progress of revoked partitions is forgotten when faust revokes them.
+    """
+
+    def forget(sender: Any, revoked: set[tuple[str, int]], **kwargs: Any) -> None:
+        progress.forget(revoked)
+
+    app.on_partitions_revoked.connect(forget)
     return LagCollector(
         str(app.conf.id), progress, faust_assignment(app), faust_offsets(app), lane_of_topic
     )

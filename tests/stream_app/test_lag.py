@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import faust
+from faust.types import TP
 from prometheus_client import CollectorRegistry
 
 from schemas import headers
-from stream_app.lag import LagCollector, Progress, lane_of, lane_of_topic
+from stream_app.lag import LagCollector, Progress, app_lag_collector, lane_of, lane_of_topic
 from stream_app.source import Source
 
 NOW = 1_763_700_000.0
@@ -50,3 +52,25 @@ def test_lanes_come_from_the_replay_header_and_the_replay_topic() -> None:
     assert (lane_of_topic("x.notifications.replay"), lane_of_topic("x.notifications")) == (
         "replay", "live",
     )  # fmt: skip
+
+
+def test_records_finishing_out_of_order_leave_no_lag_behind() -> None:
+    """The writer finishes commands in any order: the furthest one counts, not the last one."""
+    progress = Progress()
+    for offset in (1317, 1319, 1318, 1316):  # 1316 finishes last
+        progress.finished(Source("t", 0, offset, None, b"", (), int((NOW - 5) * 1000)))
+    registry = scrape(progress, {0: 1320}, {})
+    labels = {"group": "g", "topic": "t", "partition": "0", "lane": "live"}
+    assert registry.get_sample_value("kafka_consumergroup_group_lag", labels) == 0
+    assert progress.last[("t", 0)][0] == 1319
+
+
+async def test_a_revoked_partition_s_progress_is_forgotten() -> None:
+    """After a revocation the partition is read again from its commit, so its lag counts again."""
+    app = faust.App("lag-test", broker="kafka://127.0.0.1:1", autodiscover=False)
+    progress = Progress()
+    app_lag_collector(app, progress)
+    progress.finished(Source("t", 0, 9, None, b""))
+    progress.finished(Source("t", 1, 4, None, b""))
+    await app.on_partitions_revoked.send({TP("t", 0)})
+    assert list(progress.last) == [("t", 1)]
