@@ -24,6 +24,12 @@ from stream_app.faust.unread import use_unread_pausing
 # 10 ms, 67 records a request and 94-96 µs a notification; every 25 ms, 158-206 records and
 # 28-60 µs (docs/benchmarks.md, session 10); a record waits at most that long to be sent.
 LINGER_SECONDS = 0.1
+# faust commits on a timer (`broker_commit_interval`, 2.8 s) and also inline in its fetch loop
+# every `broker_commit_every` acknowledgements (10,000): that commit flushes the producer and
+# waits for the broker while the loop takes no fetched record, so every partition's fetch
+# waited with it, for aiokafka's 100 ms prefetch backoff or more (docs/benchmarks.md, session
+# 13). Only the timer commits now; it bounds what a crash re-delivers to 2.8 s of records.
+COMMIT_EVERY = 1 << 62
 RELEASE_SECONDS = 0.025
 MAX_BATCH_BYTES = 256 * 1024
 # RocksDB per partition database of a JSON table. faust's defaults (three 64 MiB memtables and
@@ -55,6 +61,7 @@ def create_faust_app(settings: Settings, app_id: str, web_port: int, datadir: st
         broker_session_timeout=settings.worker_session_timeout_seconds,
         broker_heartbeat_interval=settings.worker_session_timeout_seconds / 10,
         producer_acks=-1,
+        broker_commit_every=COMMIT_EVERY,
         producer_linger=LINGER_SECONDS,
         producer_max_batch_size=MAX_BATCH_BYTES,
         Monitor=RecordlessMonitor,  # monitor.py: no per-record bookkeeping for /stats
