@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
+
+from mode.signals import Signal
 
 from schemas import headers
 from stream_app.source import Source
@@ -27,7 +30,10 @@ async def test_budget_gauges_read_the_limiter_at_scrape_time(clock: FakeClock) -
     """Used is the calls of the last window span; remaining is the share minus used."""
     limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
     metrics = WriterMetrics()
-    app = SimpleNamespace(conf=SimpleNamespace(id="w"), consumer=None)
+    revoked = Signal[Any]()  # faust's App.on_partitions_revoked, which the lag collector joins
+    app = SimpleNamespace(
+        conf=SimpleNamespace(id="w"), consumer=None, on_partitions_revoked=revoked
+    )
     metrics.watch(app, limiter)
     for _ in range(3):
         await limiter.acquire()
