@@ -11,7 +11,8 @@ session 13). Before each fetch the consumer now pauses, in aiokafka, the assigne
 partitions faust does not read, and resumes those it reads again (a later recovery, standbys).
 
 Private seams: faust's `Consumer._getmany`, `_is_changelog_tp`, `_thread` and the thread's
-`_ensure_consumer` and `call_thread`, checked by tests/stream_app/test_faust_unread.py.
+`_ensure_consumer` and `call_thread`, `app.consumer_generation_id`, checked by
+tests/stream_app/test_faust_unread.py.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ class UnreadChangelogs:
     """A Consumer mix-in: changelog partitions outside faust's reads are paused in aiokafka."""
 
     _thread: Any  # faust's AIOKafkaConsumerThread
+    app: Any  # faust's App (the consumer class this is mixed into has it)
     unread_paused: frozenset[TP] = frozenset()  # what this mix-in paused, as it last applied it
+    unread_generation: int | None = None  # the consumer generation those pauses belong to
 
     async def _getmany(
         self,
@@ -50,7 +53,12 @@ class UnreadChangelogs:
         return await super()._getmany(active_partitions, timeout)  # type: ignore[misc]
 
     async def pause_unread(self, active: set[TP] | None) -> None:
-        """Bring aiokafka's pauses of changelog partitions in line with faust's reads."""
+        """Bring aiokafka's pauses of changelog partitions in line with faust's reads.
+
+        A new generation is a new assignment, whose partitions aiokafka starts unpaused.
+        """
+        if self.unread_generation != (generation := self.app.consumer_generation_id):
+            self.unread_paused, self.unread_generation = frozenset(), generation
         unread = self.unread(active)
         if unread == self.unread_paused:
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from types import SimpleNamespace
 from typing import Any
 
 import faust
@@ -24,6 +25,7 @@ class Base:
     def __init__(self, assigned: set[TP]) -> None:
         """Assign the partitions; no fetch yet."""
         self._thread = FakeThread({TopicPartition(*tp) for tp in assigned})
+        self.app = SimpleNamespace(consumer_generation_id=1)
         self.fetched_with: list[set[TP] | None] = []
 
     def assignment(self) -> set[TP]:
@@ -73,6 +75,17 @@ async def test_an_unchanged_read_set_does_not_call_the_thread() -> None:
     for _ in range(5):
         await consumer._getmany({S0}, 1.0)
     assert consumer._thread.calls == 1
+
+
+async def test_a_new_generation_pauses_the_unread_changelogs_again() -> None:
+    """aiokafka starts a new assignment unpaused: the same unread set is applied again."""
+    consumer = Mixed({C0, C1, S0})
+    await consumer._getmany({S0}, 1.0)
+    consumer._thread.kafka.state.clear()  # a rebalance assigned the same partitions afresh
+    consumer.app.consumer_generation_id = 2
+    await consumer._getmany({S0}, 1.0)
+    assert paused(consumer) == {C0, C1}
+    assert consumer._thread.calls == 2
 
 
 async def test_source_partitions_faust_does_not_read_are_left_alone() -> None:
