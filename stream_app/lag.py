@@ -2,8 +2,8 @@
 
 The names are kafka-lag-exporter's (`kafka_consumergroup_group_lag`, `..._lag_seconds`), so
 its dashboards work, with a `lane` label (live, replay). Lag in records is the partition's high
-watermark minus the next offset to process; lag in seconds is how old the last finished record
-is while records wait behind it (0 when caught up), an upper bound of the oldest wait.
+watermark minus the offset after the furthest finished record; lag in seconds is how old that
+record is while records wait behind it (0 when caught up), an upper bound of the oldest wait.
 """
 
 from __future__ import annotations
