@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -97,3 +98,21 @@ async def test_flow_control_is_active_until_a_rebalance_suspends_it() -> None:
     assert flow_active(app)
     app.flow_control.suspend()
     assert not flow_active(app)
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    """Give the test process's frozen objects back to the collector afterwards."""
+    yield
+    gc.unfreeze()
+
+
+def test_worker_freezes_what_exists_before_it_runs(
+    root_logger: logging.Logger, unfrozen: None
+) -> None:
+    """Objects alive when the worker is built are out of the collector's generations."""
+    marker = [object()]  # a container the collector tracks
+    assert any(tracked is marker for tracked in gc.get_objects())
+    worker(faust.App("runtime-freeze-test"), "warning")
+    assert gc.get_freeze_count() > 0
+    assert not any(tracked is marker for tracked in gc.get_objects())
