@@ -1,4 +1,4 @@
-"""The event loop, the consumer's assignment and its flow control, as the processes read them."""
+"""The processes' event loop, garbage collector, consumer assignment and flow control."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def use_uvloop() -> None:
 
 
 def worker(app: faust.App, loglevel: str) -> faust.Worker:
-    """Return faust's worker for the app, without its start-up spinner.
+    """Return faust's worker for the app, without its start-up spinner, start-up objects frozen.
 
     With a log level of WARNING or above, faust's spinner sets the root logger to DEBUG for the
     life of the process (`Worker._setup_spinner_handler`), so every `log.debug` of aiokafka and

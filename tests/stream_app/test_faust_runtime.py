@@ -47,9 +47,16 @@ def root_logger() -> Iterator[logging.Logger]:
     root.handlers[:] = handlers
 
 
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    """Give the objects `worker` froze back to the collector afterwards."""
+    yield
+    gc.unfreeze()
+
+
 @pytest.mark.parametrize("level", ["warning", "error"])
 def test_worker_leaves_debug_records_unbuilt_at_quiet_levels(
-    root_logger: logging.Logger, level: str
+    root_logger: logging.Logger, unfrozen: None, level: str
 ) -> None:
     """faust's spinner would set the root logger to DEBUG; without it the level stays asked."""
     built = worker(faust.App("runtime-logging-test"), level)
@@ -98,13 +105,6 @@ async def test_flow_control_is_active_until_a_rebalance_suspends_it() -> None:
     assert flow_active(app)
     app.flow_control.suspend()
     assert not flow_active(app)
-
-
-@pytest.fixture
-def unfrozen() -> Iterator[None]:
-    """Give the test process's frozen objects back to the collector afterwards."""
-    yield
-    gc.unfreeze()
 
 
 def test_worker_freezes_what_exists_before_it_runs(
