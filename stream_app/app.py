@@ -18,6 +18,7 @@ from stream_app.faust.batches import BatchWriter, batch_publisher
 from stream_app.faust.declare import RELEASE_SECONDS, create_faust_app, json_table, raw_topic
 from stream_app.faust.fetch import use_short_fetch_wait
 from stream_app.faust.gate import TopicGate
+from stream_app.faust.inloop import run_consumer_in_loop
 from stream_app.faust.produce import dead_letter_sender
 from stream_app.faust.runtime import use_uvloop
 from stream_app.faust.seek import tracked_continuity
@@ -144,6 +145,7 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
         settings, settings.worker_app_id, settings.worker_web_port, settings.worker_datadir
     )
     use_short_fetch_wait(app)  # fetch.py: idle partitions must not hold records back for 1.5 s
+    run_consumer_in_loop(app)  # inloop.py: no consumer thread, no hop between loops a fetch
     worker_metrics = metrics or WorkerMetrics()
     outputs = Outputs(app, BatchWriter(app))
     tables = Tables.create(app, settings.topic_partitions)
@@ -185,6 +187,7 @@ def create_writer_app(settings: Settings) -> faust.App:
         settings.writer_datadir,
     )
     use_short_fetch_wait(app)  # fetch.py: as in the worker, idle partitions must not hold live ones
+    run_consumer_in_loop(app)  # inloop.py: as in the worker
     config = WriterConfig.from_settings(settings)
     register_writer(app, config, dead_letter_sender(app, settings.topic_dead_letter))
     register_crm(app, settings)  # crm.contacts/crm.companies -> commands (docs/writer.md)

@@ -12,6 +12,8 @@
   never committed are sought too, repeated acknowledgements and ranges read again outside
   faust do not hold the commit back.
 - `fetch`: the consumer's fetch wait, 50 ms instead of faust's hard-coded 1.5 s.
+- `inloop`: the consumer "thread" run as a task of the process's event loop, not in a thread:
+  no hop between two loops a fetch, no turns at the GIL between the consumer and the agents.
 - `drain`: each fetched record handed to its agent at once, not through faust's four-task
   `wait_first` (which still takes a hand-over that has to wait, so a rebalance can abandon it).
 - `flow`: faust's flow control, whose second resume in a recovery no longer empties the

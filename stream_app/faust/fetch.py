@@ -31,14 +31,19 @@ class ShortWaitConsumerThread(AIOKafkaConsumerThread):
         return consumer
 
 
-def _new_consumer_thread(self: Any) -> ShortWaitConsumerThread:
-    """Return the consumer thread, as faust's aiokafka Consumer does, with the short wait."""
-    return ShortWaitConsumerThread(self, loop=self.loop, beacon=self.beacon)
+def new_consumer_thread(self: Any) -> AIOKafkaConsumerThread:
+    """Return the consumer's `consumer_thread_class`, built as faust's aiokafka Consumer does."""
+    thread_class: type[AIOKafkaConsumerThread] = self.consumer_thread_class
+    return thread_class(self, loop=self.loop, beacon=self.beacon)
 
 
 def use_short_fetch_wait(app: faust.App) -> None:
     """Make the app's consumer (whatever class it is so far) fetch with the short wait."""
     transport: Any = app.transport  # `Consumer` is the class faust's transport instantiates
     base = transport.Consumer
-    attributes = {"_new_consumer_thread": _new_consumer_thread, "__doc__": base.__doc__}
+    attributes = {
+        "_new_consumer_thread": new_consumer_thread,
+        "consumer_thread_class": ShortWaitConsumerThread,
+        "__doc__": base.__doc__,
+    }
     transport.Consumer = type(f"ShortWait{base.__name__}", (base,), attributes)
