@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from types import SimpleNamespace
 from typing import Any
 
 import faust
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.cluster import ClusterMetadata
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
+from aiokafka.protocol.metadata import MetadataResponse_v0
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -53,15 +54,21 @@ def values(builder: BatchBuilder) -> list[bytes]:
     return list(getattr(builder, "appended", []))
 
 
+def update(cluster: ClusterMetadata, partitions: dict[str, int]) -> ClusterMetadata:
+    """Apply a metadata response listing these topics with these partition counts."""
+    topics = [
+        (0, topic, [(0, p, 0, [0], [0]) for p in range(n)]) for topic, n in partitions.items()
+    ]
+    cluster.update_metadata(MetadataResponse_v0([(0, "127.0.0.1", 9092)], topics))
+    return cluster
+
+
 @pytest.fixture
 async def writer(monkeypatch: pytest.MonkeyPatch) -> BatchWriter:
     """A BatchWriter over an unstarted aiokafka producer with known metadata (8 partitions)."""
     app = faust.App("batches", store="memory://", autodiscover=False)
     aiokafka = AIOKafkaProducer(linger_ms=60_000)
-    aiokafka._metadata = SimpleNamespace(
-        partitions_for_topic=lambda topic: set(range(PARTITIONS)),
-        available_partitions_for_topic=lambda topic: set(range(PARTITIONS)),
-    )
+    aiokafka._metadata = update(ClusterMetadata(), {"commands": PARTITIONS, "out": PARTITIONS})
     app.producer._producer = aiokafka  # type: ignore[attr-defined]
     monkeypatch.setattr(aiokafka, "send_batch", Submitted(aiokafka))
     original = BatchBuilder.append
@@ -174,6 +181,30 @@ async def test_a_publisher_appends_keyed_records_to_the_partition_of_their_key(
     expected = DefaultPartitioner()(b"conv-7", list(range(PARTITIONS)), [])
     assert writer._open[("commands", expected)].ack is ack
     await writer.producer().stop()
+
+
+async def test_a_metadata_update_places_keys_over_the_new_partition_count(
+    writer: BatchWriter,
+) -> None:
+    """The partitions are remembered only until aiokafka's cluster metadata next changes."""
+    placed = [await writer.partition_for("commands", f"conv-{n}".encode()) for n in range(64)]
+    assert max(placed) < PARTITIONS
+    update(writer.producer()._metadata, {"commands": 3 * PARTITIONS})
+    placed = [await writer.partition_for("commands", f"conv-{n}".encode()) for n in range(64)]
+    expected = [
+        DefaultPartitioner()(f"conv-{n}".encode(), list(range(3 * PARTITIONS)), [])
+        for n in range(64)
+    ]
+    assert placed == expected
+    assert max(placed) >= PARTITIONS
+    await writer.producer().stop()
+
+
+def test_aiokafka_tells_its_listeners_of_every_metadata_update() -> None:
+    """After replacing the partitions: what lets the writer forget the ones it remembered."""
+    source = inspect.getsource(ClusterMetadata.update_metadata)
+    assert source.index("self._partitions = _new_partitions") < source.index("listener(self)")
+    assert "def add_listener(self, listener)" in inspect.getsource(ClusterMetadata)
 
 
 @settings(max_examples=300, deadline=None)
