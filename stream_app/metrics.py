@@ -1,15 +1,18 @@
 """Prometheus metrics of the worker, in a registry of their own.
 
 Counters carry a `lane` label (live, replay) where it applies: replayed notifications are
-counted apart, so a replay shows as replay throughput and never as a live incident.
+counted apart, so a replay shows as replay throughput and never as a live incident. They are
+counted on the worker's event loop, where its metrics page is served, without locks
+(intercom_stream.loop_metrics).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
 
+from intercom_stream.loop_metrics import LoopCounter, LoopHistogram
 from stream_app.lag import Progress, app_lag_collector
 from stream_app.source import Source
 
@@ -23,7 +26,7 @@ class WorkerMetrics:
         """Create the metrics in the given registry, or a new one."""
         self.registry = registry or CollectorRegistry()
         self.progress = Progress()
-        # A child per label set, as prometheus_client keeps one: the same bounded number.
+        # A child per label set, as the metric keeps one: the same bounded number.
         self._children: dict[tuple[Any, tuple[str, ...]], Any] = {}
         self.handled = self._counter(
             "intercom_stream_notifications_handled", "Notifications handled.", ["topic", "lane"]
@@ -46,29 +49,30 @@ class WorkerMetrics:
             "Messages written to the dead-letter topic (the worker's failures), by stage.",
             ["stage", "lane"],
         )
+        # No labels: its one count, `inc(n)` adding n, as prometheus_client's counter.
         self.reread = self._counter(
             "intercom_stream_records_reread",
             "Records the faust stream skipped and the worker read again from Kafka.",
             [],
-        )
-        self.duration = Histogram(
+        ).labels()
+        self.duration = LoopHistogram(
             "intercom_stream_process_duration_seconds",
             "Time to process one notification record (verify, parse, dedup, handle, publish).",
+            DURATION_BUCKETS,
+            self.registry,
             ["lane"],
-            buckets=DURATION_BUCKETS,
-            registry=self.registry,
         )
 
-    def child(self, metric: Counter | Histogram, *labels: str) -> Any:
-        """Return the metric's child for the labels, looked up in prometheus_client only once."""
+    def child(self, metric: LoopCounter | LoopHistogram, *labels: str) -> Any:
+        """Return the metric's child for the labels, looked up in the metric only once."""
         key = (metric, labels)
         if (found := self._children.get(key)) is None:
             found = self._children[key] = metric.labels(*labels)
         return found
 
-    def _counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
+    def _counter(self, name: str, documentation: str, labels: list[str]) -> LoopCounter:
         """Return a counter registered in this registry."""
-        return Counter(name, documentation, labels, registry=self.registry)
+        return LoopCounter(name, documentation, labels, self.registry)
 
     def finished(self, source: Source, lane: str, seconds: float) -> None:
         """Record one processed record: its duration and its partition's progress."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from ingress.metrics import LoopHistogram
+from intercom_stream.loop_metrics import LoopHistogram
 
 
 def samples(registry: CollectorRegistry) -> dict[str, float]:

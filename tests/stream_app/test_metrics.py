@@ -7,7 +7,7 @@ from stream_app.source import Source
 
 
 def test_a_child_is_looked_up_once_and_counts_in_the_registry() -> None:
-    """The cached child is prometheus_client's own, so its counts are the ones exposed."""
+    """The cached child is the metric's own, so its counts are the ones exposed."""
     metrics = WorkerMetrics()
     child = metrics.child(metrics.handled, "ping", "live")
     assert metrics.child(metrics.handled, "ping", "live") is child
@@ -16,6 +16,14 @@ def test_a_child_is_looked_up_once_and_counts_in_the_registry() -> None:
     labels = {"topic": "ping", "lane": "live"}
     value = metrics.registry.get_sample_value("intercom_stream_notifications_handled_total", labels)
     assert value == 2
+
+
+def test_the_reread_count_adds_what_it_is_given() -> None:
+    """The continuity check reports how many records it read again: `inc(n)` adds n."""
+    metrics = WorkerMetrics()
+    metrics.reread.inc(3)
+    metrics.reread.inc(1)
+    assert metrics.registry.get_sample_value("intercom_stream_records_reread_total") == 4
 
 
 def test_a_header_given_twice_reads_as_its_last_value() -> None:
