@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import tomllib
 import uuid
 from pathlib import Path
@@ -71,11 +72,18 @@ def load_rules(path: str | Path = "") -> RuleSet:
     return rules
 
 
+@functools.lru_cache(maxsize=1024)
+def path_steps(path: str) -> tuple[tuple[str, int | None], ...]:
+    """Return a dotted path's parts, each with its list index if it reads as one, parsed once."""
+    return tuple(
+        (part, int(part) if part.lstrip("-").isdigit() else None) for part in path.split(".")
+    )
+
+
 def resolve(value: Any, path: str) -> Any:
     """Follow a dotted path through models, dicts and lists (`-1` is the last element)."""
-    for part in path.split("."):
+    for part, index in path_steps(path):
         if isinstance(value, list):
-            index = int(part) if part.lstrip("-").isdigit() else None
             value = (
                 value[index] if index is not None and -len(value) <= index < len(value) else None
             )
