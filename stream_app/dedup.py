@@ -54,12 +54,12 @@ class Deduplicator:
         """
         marked = 0
         while self._pending:
-            states = {_state(ack) for ack in self._pending[0][1]}
-            if "pending" in states:
+            outcome = _outcome(self._pending[0][1])
+            if outcome == "pending":
                 break
             notification_id, _ = self._pending.popleft()
             self._pending_ids.discard(notification_id)
-            if "failed" not in states:
+            if outcome == "acked":
                 self._table[notification_id] = self._now_ms()
                 marked += 1
         return marked
@@ -70,11 +70,18 @@ class Deduplicator:
         return len(self._pending)
 
 
-def _state(ack: Any) -> str:
-    """Return `pending`, `acked` or `failed` for a send future (a plain value counts as acked)."""
-    done = getattr(ack, "done", None)
-    if done is None:
-        return "acked"
-    if not done():
-        return "pending"
-    return "failed" if ack.cancelled() or ack.exception() is not None else "acked"
+def _outcome(acks: Sequence[Any]) -> str:
+    """Return `pending` if a send is not done, else `failed` if one failed, else `acked`.
+
+    A plain value, not a future, counts as acknowledged.
+    """
+    outcome = "acked"
+    for ack in acks:
+        done = getattr(ack, "done", None)
+        if done is None:
+            continue
+        if not done():
+            return "pending"
+        if ack.cancelled() or ack.exception() is not None:
+            outcome = "failed"
+    return outcome
