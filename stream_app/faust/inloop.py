@@ -9,7 +9,7 @@ Here the same class runs on the loop that created it: aiokafka's consumer is bui
 `call_thread` is a plain call, and the thread's own start and stop sequences run as a task of
 that loop. faust's rebalance callbacks already go through a method queue on that loop.
 
-The worker measured 7-10 % more notifications/s with it, in three of three alternated pairs
+The worker measured 6.6-10.5 % more notifications/s with it, in three of three alternated pairs
 (docs/benchmarks.md, session 15). A stall of the loop now delays the consumer's heartbeats too;
 the worker's session timeout (30 s by default) is far beyond the loop's longest stalls measured
 in the benchmarks (under 0.2 s).
