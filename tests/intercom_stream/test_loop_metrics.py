@@ -55,6 +55,22 @@ def test_a_labelled_histogram_exports_what_prometheus_client_s_histogram_does() 
     assert samples(ours)['duration_seconds_bucket{lane="live",le="0.001"}'] == 2
 
 
+def test_observations_land_in_cumulative_buckets_bounds_included() -> None:
+    """A value equal to a bound counts in its bucket; buckets are cumulative; sum and count add."""
+    registry = CollectorRegistry()
+    histogram = LoopHistogram("latency_seconds", "Latency", (0.001, 0.01, 1.0), registry)
+    for value in (0.0005, 0.001, 0.002, 0.5, 3.0):
+        histogram.observe(value)
+    assert samples(registry) == {
+        'latency_seconds_bucket{le="0.001"}': 2.0,
+        'latency_seconds_bucket{le="0.01"}': 3.0,
+        'latency_seconds_bucket{le="1.0"}': 4.0,
+        'latency_seconds_bucket{le="+Inf"}': 5.0,
+        "latency_seconds_count": 5.0,
+        "latency_seconds_sum": 3.5035,
+    }
+
+
 def test_a_labelled_histogram_is_observed_through_its_labels_only() -> None:
     """Observing it without labels is a mistake, reported as prometheus_client reports it."""
     histogram = LoopHistogram("d", "D.", (1.0,), CollectorRegistry(), ["lane"])
